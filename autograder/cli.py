@@ -1,0 +1,109 @@
+"""`cnnex`: list exercises, check a file, release student copies (and grade, see `grading`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from autograder import exercises
+from autograder.errors import GraderError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cmd_list(args) -> int:
+    for name in exercises.available():
+        ex = exercises.get(name)
+        public = ex.max_score(hidden=False)
+        print(f"{name:<22} {ex.title}  ({public:g} public + {ex.max_score() - public:g} hidden points)")
+    return 0
+
+
+def default_path(exercise: str) -> Path:
+    """The student's file when none is given: ./ex01_convolution.ipynb, .py, then assignments/."""
+    for folder in (Path.cwd(), Path.cwd() / "assignments"):
+        for suffix in (".ipynb", ".py"):
+            candidate = folder / f"{exercise}{suffix}"
+            if candidate.exists():
+                return candidate
+    raise GraderError(
+        f"No {exercise}.ipynb or {exercise}.py here or in ./assignments. "
+        f"Give the path: cnnex check {exercise} PATH"
+    )
+
+
+def cmd_check(args) -> int:
+    from autograder.reports.gradescope import results_json, write_results
+    from autograder.reports.terminal import format_report
+    from autograder.runner import check_file
+
+    name = exercises.resolve(args.exercise)
+    path = Path(args.path) if args.path else default_path(name)
+    report = check_file(name, path)
+    print(f"Checking {path} against {name}\n")
+    print(format_report(name, report.results, report.problems))
+    if args.json:
+        write_results(args.json, results_json(report.results, report.execution_time))
+        print(f"\nWrote {args.json}")
+    return 0 if report.score == report.max_score else 1
+
+
+def cmd_release(args) -> int:
+    from autograder.release import check_release, release
+
+    solutions, assignments = Path(args.solutions), Path(args.out)
+    if args.check:
+        problems = check_release(solutions, assignments)
+        for p in problems:
+            print(p)
+        if problems:
+            print("Run `cnnex release` to regenerate the student copies.")
+            return 1
+        print(f"{assignments} is in sync with {solutions}")
+        return 0
+    for path in release(solutions, assignments):
+        print(f"wrote {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cnnex", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="list the exercises and their points")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("check", help="check your work on one exercise (public checks)")
+    p.add_argument("exercise", help="ex01, ex01_convolution, 1 ...")
+    p.add_argument("path", nargs="?", help="your .ipynb or .py (default: ./EXERCISE.ipynb)")
+    p.add_argument("--json", metavar="FILE", help="also write Gradescope results.json")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("release", help="generate assignments/ from solutions/")
+    p.add_argument("--solutions", default=str(ROOT / "solutions"))
+    p.add_argument("--out", default=str(ROOT / "assignments"))
+    p.add_argument("--check", action="store_true", help="only report drift, write nothing")
+    p.set_defaults(func=cmd_release)
+
+    try:
+        from autograder import grading_cli
+    except ImportError:  # pragma: no cover - the grading commands ship with the package
+        grading_cli = None
+    if grading_cli is not None:
+        grading_cli.add_commands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except GraderError as err:
+        print(f"cnnex: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

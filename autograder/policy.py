@@ -1,0 +1,86 @@
+"""Policy checks: what a student's function may call, decided from its source.
+
+The NumPy exercises must be written in NumPy. A function that reaches TensorFlow,
+Keras, SciPy, PyTorch, JAX, OpenCV or scikit-image (directly or through a helper
+it calls), or that imports dynamically, earns no points for that function. No
+function may reach the reference solutions or the grader.
+
+The decision is made on the source (AST), never by running the code, so it
+works the same in-process and for a submission graded in an isolated child.
+"""
+
+from __future__ import annotations
+
+import ast
+
+LIBRARIES = ("tensorflow", "keras", "scipy", "torch", "jax", "cv2", "skimage", "sklearn", "numba")
+ALWAYS = ("solutions", "autograder")
+DYNAMIC = ("__import__", "importlib", "eval", "exec", "compile", "sys", "globals", "__builtins__")
+
+
+def _aliases(trees) -> tuple[dict[str, str], dict[str, ast.AST]]:
+    """Names bound by imports (name -> dotted module path) and module-level functions."""
+    aliases: dict[str, str] = {}
+    functions: dict[str, ast.AST] = {}
+    for _, tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                for a in node.names:
+                    aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                functions[node.name] = node
+    return aliases, functions
+
+
+def _forbidden(module: str, roots: tuple[str, ...]) -> bool:
+    return module.split(".")[0] in roots
+
+
+def violations(trees, function: str, numpy_only: bool) -> list[str]:
+    """What `function` reaches that it may not, e.g. ["tensorflow (as `tf`)"]."""
+    roots = ALWAYS + (LIBRARIES if numpy_only else ())
+    aliases, functions = _aliases(trees)
+    found: list[str] = []
+    seen: set[str] = set()
+    todo = [function]
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in functions:
+            continue
+        seen.add(name)
+        for node in ast.walk(functions[name]):
+            if isinstance(node, ast.Import):
+                found += [a.name for a in node.names if _forbidden(a.name, roots)]
+            elif isinstance(node, ast.ImportFrom) and node.module and _forbidden(node.module, roots):
+                found.append(node.module)
+            elif isinstance(node, ast.Name):
+                if node.id in aliases and _forbidden(aliases[node.id], roots):
+                    found.append(f"{aliases[node.id]} (as `{node.id}`)")
+                elif node.id in DYNAMIC or aliases.get(node.id, "").split(".")[0] in DYNAMIC:
+                    found.append(f"`{node.id}` (dynamic imports and eval)")
+                elif node.id in functions and node.id != name:
+                    todo.append(node.id)
+    return sorted(set(found))
+
+
+def policy_failures(trees, functions, numpy_only) -> dict[str, str]:
+    """Function name -> the message its checks report, for each function that broke the policy."""
+    out = {}
+    for function in functions:
+        bad = violations(trees, function, function in numpy_only)
+        if bad:
+            rule = (
+                "must be written with NumPy only"
+                if function in numpy_only
+                else "may not use the grader or the reference solutions"
+            )
+            out[function] = (
+                f"`{function}` uses {', '.join(bad)}: not allowed here. This function {rule}, "
+                "so it earns no points.\n  Hint: the point of the exercise is to write the "
+                "computation yourself with NumPy arrays, loops and slicing."
+            )
+    return out

@@ -1,0 +1,39 @@
+"""Where the reference solutions live, and loading them."""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+from autograder.errors import GraderError
+from autograder.loading import StudentFile, load
+
+
+def solutions_dir() -> Path:
+    """`$CNNEX_SOLUTIONS`, else the `solutions/` folder of this checkout."""
+    env = os.environ.get("CNNEX_SOLUTIONS")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "solutions"
+
+
+def solution_path(exercise: str) -> Path:
+    return solutions_dir() / f"{exercise}.py"
+
+
+@functools.lru_cache(maxsize=None)
+def load_reference(exercise: str) -> StudentFile:
+    """The reference solution of `exercise`, loaded like a student file.
+
+    Raises:
+        GraderError: the solutions folder is not there (a release without solutions).
+    """
+    path = solution_path(exercise)
+    if not path.exists():
+        raise GraderError(
+            f"The reference solution {path} is missing. Run from a clone of the repository, "
+            "or set CNNEX_SOLUTIONS to the folder that holds the solutions."
+        )
+    ref = load(path, module_name=f"reference_{exercise}")
+    if ref.problems:
+        raise GraderError(f"The reference solution {path} does not load: {ref.problems}")
+    return ref

@@ -1,0 +1,1 @@
+"""Reports: terminal text, Gradescope JSON, CSV gradebook, HTML feedback."""
