@@ -9,6 +9,13 @@ The student is any object with attribute access to functions: the namespace
 of a file loaded in this process, or a proxy that forwards calls to an isolated
 child process. Check bodies never see the difference.
 
+The proxy contract (see `isolation.py`): a class attribute `remote = True`;
+attribute access returns callables that forward plain arguments and return plain
+results; a student exception arrives as `StudentError`, an argument modified in
+the child as `ArgumentModified`, a dead/timed-out child as `Unavailable`;
+`run_probe(exercise, name, params)` runs a registered probe in the child; and
+`problems` lists what went wrong while loading the file.
+
 Glossary of statuses (Gradescope's `status` is "passed"/"failed"; ours adds why):
     passed, failed, NOT_IMPLEMENTED, ERROR, POLICY, TIMEOUT, MEMORY, CRASHED
 """
@@ -73,6 +80,15 @@ class StudentError(Exception):
         self.exc_type = exc_type
         self.exc_message = exc_message
         self.where = where
+
+
+class ArgumentModified(Exception):
+    """Raised by an isolated proxy when the child saw the student's function modify an argument."""
+
+    def __init__(self, function: str, argument: str):
+        super().__init__(f"{function} modified {argument}")
+        self.function = function
+        self.argument = argument
 
 
 class Unavailable(Exception):
@@ -166,6 +182,7 @@ class Exercise:
         self.uses_keras = uses_keras
         self.checks: list[Check] = []
         self.mutants: dict[str, list[Mutant]] = {}
+        self.probes: dict[str, Callable] = {}
 
     def __repr__(self) -> str:
         return f"Exercise({self.name!r}, {len(self.checks)} checks, {self.max_score():g} points)"
@@ -195,6 +212,22 @@ class Exercise:
                 Mutant(function, name or impl.__name__, hint, impl)
             )
             return impl
+
+        return register
+
+    def probe(self, name: str | None = None):
+        """Register a probe: code that runs *where the student's code runs*.
+
+        A probe is `probe(student, **params) -> plain data` (dicts, lists, str, int,
+        float, bool, NumPy arrays). It is how checks look at live objects that cannot
+        cross a process boundary (a Keras model): in-process it is called directly;
+        under isolation the child runs it and sends back only the plain data, and the
+        check in the trusted parent judges that data.
+        """
+
+        def register(fn):
+            self.probes[name or fn.__name__] = fn
+            return fn
 
         return register
 
@@ -379,6 +412,8 @@ class Context:
             ) from None
         except StudentError as err:
             raise self._raised(function, what, err.exc_type, err.exc_message, err.where) from None
+        except ArgumentModified as err:
+            raise self._modified(function, err.argument, what) from None
         except Unavailable:
             raise
         except RecursionError as err:
@@ -393,13 +428,43 @@ class Context:
             names[: min(len(args), len(params))] = params[: len(args)]
         for name, old, new in zip(names, before, list(args) + list(kwargs.values())):
             if not _same(old, new):
-                raise CheckFailed(
-                    f"`{function}` modified its `{name}` argument",
-                    detail=f"while running {what}",
-                    hint="Work on a copy (`x = x.copy()`, `np.pad`, or build a new array) "
-                    "instead of writing into the input.",
-                )
+                raise self._modified(function, name, what)
         return out
+
+    def run_probe(self, name: str, **params) -> Any:
+        """Run the exercise's probe `name` where the student's code lives; return its plain data.
+
+        Student errors inside the probe become verdicts like those of `call`.
+        """
+        try:
+            # Only a proxy *class* can declare itself remote: a student's namespace cannot.
+            if getattr(type(self.student), "remote", False):
+                return self.student.run_probe(self.exercise.name, name, params)
+            return self.exercise.probes[name](self.student, **params)
+        except CheckFailed:
+            raise
+        except NotImplementedError as err:
+            function = str(err) or name
+            raise CheckFailed(
+                f"`{function}` is not implemented yet",
+                hint="Replace the `raise NotImplementedError` line with your code.",
+                status=NOT_IMPLEMENTED,
+            ) from None
+        except StudentError as err:
+            raise self._raised(err.function, err.function, err.exc_type, err.exc_message, err.where) from None
+        except Unavailable:
+            raise
+        except Exception as err:
+            raise self._raised(name, f"probe {name}", type(err).__name__, str(err), _student_frame(err)) from None
+
+    @staticmethod
+    def _modified(function: str, name: str, what: str) -> CheckFailed:
+        return CheckFailed(
+            f"`{function}` modified its `{name}` argument",
+            detail=f"while running {what}",
+            hint="Work on a copy (`x = x.copy()`, `np.pad`, or build a new array) "
+            "instead of writing into the input.",
+        )
 
     def _raised(self, function, what, exc_type, exc_message, where) -> CheckFailed:
         if exc_type == "NotImplementedError":
