@@ -112,6 +112,7 @@ class Result:
     output: str
     hidden: bool = False
     seconds: float = 0.0
+    artifacts: dict = dataclasses.field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -381,6 +382,11 @@ class Context:
         self.student = student
         self.reference = reference
         self.rng = np.random.default_rng(check.seed)
+        self.artifacts: dict = {}
+
+    def attach(self, key: str, value: Any) -> None:
+        """Keep plain data for the reports (e.g. a training history for the HTML feedback)."""
+        self.artifacts[key] = value
 
     # -- calling ---------------------------------------------------------------------
 
@@ -545,6 +551,7 @@ def run_check(exercise: Exercise, check: Check, student: Any, reference: Any) ->
     """Run one check and turn its outcome into a `Result`; never raises."""
     start = time.perf_counter()
     ctx = Context(exercise, check, student, reference)
+    status, output = ERROR, ""
     try:
         check.body(ctx)
     except CheckFailed as failure:
@@ -567,6 +574,7 @@ def run_check(exercise: Exercise, check: Check, student: Any, reference: Any) ->
         output=output,
         hidden=check.hidden,
         seconds=time.perf_counter() - start,
+        artifacts=ctx.artifacts,
     )
 
 
