@@ -1,0 +1,53 @@
+"""The NumPy-only policy is decided from the source, including helpers and aliases."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from autograder.policy import policy_failures, violations
+
+
+def trees(source: str):
+    return [("file", ast.parse(source))]
+
+
+@pytest.mark.parametrize(
+    "source, found",
+    [
+        ("import tensorflow as tf\ndef conv2d(x):\n    return tf.nn.conv2d(x)", "tensorflow (as `tf`)"),
+        ("from scipy import signal\ndef conv2d(x):\n    return signal.correlate(x)", "scipy.signal (as `signal`)"),
+        ("def conv2d(x):\n    import torch\n    return torch.tensor(x)", "torch"),
+        ("import keras\ndef helper(x):\n    return keras.layers.Conv2D(1, 1)(x)\ndef conv2d(x):\n    return helper(x)", "keras (as `keras`)"),
+        ("def conv2d(x):\n    return __import__('scipy').signal(x)", "`__import__` (dynamic imports and eval)"),
+        ("from solutions.ex01_convolution import conv2d as ref\ndef conv2d(x):\n    return ref(x)", "solutions.ex01_convolution.conv2d (as `ref`)"),
+    ],
+)
+def test_forbidden_libraries_are_found(source, found):
+    assert found in violations(trees(source), "conv2d", numpy_only=True)
+
+
+def test_numpy_and_own_helpers_are_fine():
+    source = (
+        "import numpy as np\nimport scipy\n"
+        "def pad(x):\n    return np.pad(x, 1)\n"
+        "def conv2d(x):\n    return pad(x).sum()\n"
+        "def unrelated():\n    return scipy.signal\n"
+    )
+    assert violations(trees(source), "conv2d", numpy_only=True) == []
+
+
+def test_the_grader_is_forbidden_even_where_libraries_are_allowed():
+    source = "from autograder import reference\ndef build_cnn():\n    return reference\n"
+    failures = policy_failures(trees(source), ["build_cnn"], numpy_only=[])
+    assert "may not use the grader" in failures["build_cnn"]
+    assert violations(trees("import keras\ndef build_cnn():\n    return keras.Sequential()"), "build_cnn", False) == []
+
+
+def test_policy_message_says_what_and_why():
+    failures = policy_failures(
+        trees("import tensorflow as tf\ndef conv2d(x):\n    return tf.nn.conv2d(x)"), ["conv2d"], ["conv2d"]
+    )
+    assert failures["conv2d"].startswith("`conv2d` uses tensorflow (as `tf`): not allowed here.")
+    assert "NumPy only" in failures["conv2d"]

@@ -1,0 +1,50 @@
+"""`pytest <student file>` runs the public checks as items and ends with a score line."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+pytest_plugins = ["pytester"]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_untouched_notebook_fails_every_check_with_not_implemented(pytester):
+    shutil.copy(ROOT / "assignments/ex01_convolution.ipynb", pytester.path)
+    result = pytester.runpytest("ex01_convolution.ipynb", "-p", "no:cacheprovider")
+    result.assert_outcomes(failed=11)
+    result.stdout.fnmatch_lines(["*[[]NOT_IMPLEMENTED[]] `conv2d` is not implemented yet*"])
+    result.stdout.fnmatch_lines(["ex01_convolution: 0/13 points*"])
+    result.stdout.no_fnmatch_line("*Traceback*")
+    result.stdout.no_fnmatch_line("*autograder/checks.py*")
+
+
+def test_correct_py_file_with_any_suffix_passes_from_another_folder(pytester):
+    sub = pytester.mkdir("work")
+    shutil.copy(ROOT / "solutions/ex01_convolution.py", sub / "ex01_convolution_alice.py")
+    result = pytester.runpytest(str(sub / "ex01_convolution_alice.py"))
+    result.assert_outcomes(passed=11)
+    result.stdout.fnmatch_lines(["ex01_convolution: 13/13 points*"])
+
+
+def test_wrong_answer_shows_three_part_feedback(pytester):
+    source = (ROOT / "solutions/ex01_convolution.py").read_text()
+    source = source.replace("shifted @ kernel[u, v]", "shifted @ kernel[kh - 1 - u, kw - 1 - v]")
+    pytester.path.joinpath("ex01_convolution.py").write_text(source)
+    result = pytester.runpytest("ex01_convolution.py")
+    result.stdout.fnmatch_lines(
+        [
+            "*conv2d(array (2, 7, 6, 3), array (3, 3, 3, 4))*",
+            "*values differ*",
+            "*first at *: got *, expected *",
+            "*Hint: your output equals a true convolution (kernel flipped 180°)*",
+        ]
+    )
+
+
+def test_other_files_are_not_collected(pytester):
+    pytester.makepyfile(test_something="def test_ok():\n    assert 1 + 1 == 2\n")
+    pytester.path.joinpath("notes.ipynb").write_text("{}")
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
