@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder import exercises
+from autograder import exercises, instructor_cli
 from autograder.errors import GraderError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
         grading_cli = None
     if grading_cli is not None:
         grading_cli.add_commands(sub)
+    instructor_cli.add_commands(sub)
     return parser
 
 
