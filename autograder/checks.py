@@ -260,8 +260,15 @@ def describe(value: Any) -> str:
     return repr(value)
 
 
-def signature(function: str, args: tuple, kwargs: dict) -> str:
-    parts = [describe(a) for a in args] + [f"{k}={describe(v)}" for k, v in kwargs.items()]
+def signature(function: str, args: tuple, kwargs: dict, names: tuple[str, ...] = ()) -> str:
+    """`conv2d(images (2, 7, 6, 3), kernel (3, 3, 3, 4), padding='same')`: arrays by name and shape."""
+    parts = []
+    for i, a in enumerate(args):
+        if i < len(names) and isinstance(a, np.ndarray):
+            parts.append(f"{names[i]} {tuple(a.shape)}")
+        else:
+            parts.append(describe(a))
+    parts += [f"{k}={describe(v)}" for k, v in kwargs.items()]
     return f"{function}({', '.join(parts)})"
 
 
@@ -406,7 +413,7 @@ class Context:
     def call(self, function: str, *args, what: str | None = None, **kwargs) -> Any:
         """Call the student's `function`; turn stubs, exceptions and input mutation into verdicts."""
         fn = self.student_function(function)
-        what = what or signature(function, args, kwargs)
+        what = what or signature(function, args, kwargs, self._parameters(function))
         before = _snapshot(list(args) + list(kwargs.values()))
         try:
             out = fn(*args, **kwargs)
@@ -472,6 +479,11 @@ class Context:
             "instead of writing into the input.",
         )
 
+    def _parameters(self, function: str) -> tuple[str, ...]:
+        """The contract's parameter names, read from the reference (names arrays in messages)."""
+        code = getattr(getattr(self.reference, function, None), "__code__", None)
+        return code.co_varnames[: code.co_argcount] if code else ()
+
     def _raised(self, function, what, exc_type, exc_message, where) -> CheckFailed:
         if exc_type == "NotImplementedError":
             return CheckFailed(
@@ -507,7 +519,7 @@ class Context:
         On a mismatch, run the exercise's mutants of `function` on the same inputs;
         when one of them reproduces the student's output, its hint names the mistake.
         """
-        what = what or signature(function, args, kwargs)
+        what = what or signature(function, args, kwargs, self._parameters(function))
         got = self.call(function, *args, what=what, **kwargs)
         if expected is None:
             expected = self.expected(function, *args, **kwargs)

@@ -35,7 +35,7 @@ def test_wrong_answer_shows_three_part_feedback(pytester):
     result = pytester.runpytest("ex01_convolution.py")
     result.stdout.fnmatch_lines(
         [
-            "*conv2d(array (2, 7, 6, 3), array (3, 3, 3, 4))*",
+            "*conv2d(images (2, 7, 6, 3), kernel (3, 3, 3, 4))*",
             "*values differ*",
             "*first at *: got *, expected *",
             "*Hint: your output equals a true convolution (kernel flipped 180°)*",
