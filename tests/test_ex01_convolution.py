@@ -261,3 +261,16 @@ def test_hidden_check_output_hides_inputs(tmp_path):
     assert hidden
     for r in hidden:
         assert "array (" not in r.output and "expected" not in r.output
+
+
+def test_checking_a_numpy_exercise_does_not_import_tensorflow():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom autograder.runner import check_file\n"
+        f"r = check_file('ex01', {str(SOLUTION)!r}, hidden=True)\n"
+        "print(r.score == r.max_score, 'tensorflow' in sys.modules, 'keras' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "False", "False"]
