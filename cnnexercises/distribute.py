@@ -113,8 +113,8 @@ def get_strategy(devices=None):
             backend other than TensorFlow and JAX.
 
     Example:
-        >>> strategy = get_strategy()  # doctest: +SKIP
-        >>> strategy.num_replicas_in_sync  # on a machine without GPU
+        >>> strategy = get_strategy()  # on a machine without GPU  # doctest: +SKIP
+        >>> strategy.num_replicas_in_sync  # doctest: +SKIP
         1
     """
     if devices is not None:
