@@ -201,9 +201,7 @@ POOLING_MISTAKES = {
     "same_as_valid": both(padding='"valid"'),
     "start_ignores_stride": both(top_left="start_h + i, start_w + j"),
     "pool_swapped": both(pool_h="p_w", pool_w="p_h"),
-    "strides_swapped": both(
-        "strides_swapped", strides='(p_h, p_w) if strides is None else to_pair(strides, "strides")[::-1]'
-    ),
+    "strides_swapped": both(strides='(p_h, p_w) if strides is None else to_pair(strides, "strides")[::-1]'),
     "max_avg_swapped": {
         "max_pooling2d": loop("max_pooling2d", reduce=REDUCE["average_pooling2d"]),
         "average_pooling2d": loop("average_pooling2d", reduce=REDUCE["max_pooling2d"]),
