@@ -390,9 +390,9 @@ print(layer_table((224, 224, 3), VGG16_LAYERS))
 # seconds and about 600 MB of memory) and compares the two counts.
 
 # %%
-import keras
+from keras.applications import VGG16
 
-vgg16 = keras.applications.VGG16(weights=None)
+vgg16 = VGG16(weights=None)
 print(f"keras: {vgg16.count_params():,}   count_params: {count_params((224, 224, 3), VGG16_LAYERS):,}")
 
 # %% [markdown]

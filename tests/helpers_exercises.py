@@ -4,9 +4,11 @@
     report = check_student(tmp_path, "ex02_pooling", {"max_pooling2d": SOURCE}, functions=["max_pooling2d"])
     assert hint_of("ex02_pooling", "max_pooling2d", "top_left") in failure_text(report)
 
-A replacement is the full source of a top-level `def` (decorators included); it takes
-the place of the solution's definition of that name, so the rest of the file (helpers,
-markdown, check cells) stays as the student received it.
+A replacement is the full source of a top-level `def` (decorators included, more defs
+allowed after it); it takes the place of the solution's definition of that name, so the
+rest of the file (helpers, markdown, check cells) stays as the student received it.
+`function_source(exercise, name, edits)` gives the solution's own function with text
+edits, for mistakes that are a small change of the reference.
 """
 
 from __future__ import annotations
@@ -55,6 +57,26 @@ def replace_functions(source: str, replacements: dict[str, str]) -> str:
         ast.parse(new)  # fail here, with the test's own snippet, rather than inside the loader
         lines[first - 1 : last] = new.split("\n")
     return "\n".join(lines)
+
+
+def function_source(exercise: str, name: str, edits: Iterable[tuple[str, str]] = ()) -> str:
+    """The source of the solution's top-level function `name`, each `(old, new)` edit applied everywhere.
+
+    Raises:
+        KeyError: `name` is not a top-level function of the solution.
+        AssertionError: an edit's `old` text is not in the function.
+    """
+    source = solution_path(exercise).read_text(encoding="utf-8")
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            text = ast.get_source_segment(source, node)
+            break
+    else:
+        raise KeyError(f"not a top-level function of the solution: {name!r}")
+    for old, new in edits:
+        assert old in text, f"edit target not found in {name}: {old!r}"
+        text = text.replace(old, new)
+    return text
 
 
 def student_file(

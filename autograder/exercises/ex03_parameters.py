@@ -713,7 +713,7 @@ def _(ctx):
     layers = [
         conv(32, (3, 5), padding="same", use_bias=False),
         BN,
-        conv(64, 3, strides=2),
+        conv(48, 3, strides=2),  # 48 biases: not the 2 * 32 of a half-counted batch norm
         GAP,
         dense(10, use_bias=False),
     ]
