@@ -1,0 +1,178 @@
+"""What runs in the child: confine itself, load the student's file, answer calls until killed.
+
+Requests (from the trusted grader) and replies are frames of `protocol`:
+
+    {"op": "load", "name": "alice.ipynb"} + the file's bytes
+        -> {"problems": [...], "callables": [...]}
+    {"op": "call", "function": "conv2d", "args": tree, "kwargs": tree} + arrays
+        -> {"value": tree} | {"raised": {...}} | {"modified": "images"} | {"unsendable": "..."}
+    {"op": "probe", "name": "train", "params": tree} + arrays
+        -> the same as "call"
+
+Every reply echoes the request's `id`. Nothing here decides a score: the grader reads
+these replies as untrusted data.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sys
+
+from autograder.checks import _same, _snapshot, _student_frame
+from autograder.errors import LoadError
+from autograder.isolation import protocol, sandbox
+from autograder.loading import load
+
+REQUESTS = protocol.Limits()  # what the grader may send (trusted, but checked all the same)
+MAX_REPLY = 64 * 2**20
+MAX_TEXT = 4000
+
+
+def run(sock: socket.socket, plan: sandbox.Plan, stage: str, exercise: str, probes: dict) -> None:
+    """The child's whole life. Never returns: exits when the grader closes the connection."""
+    _quiet()
+    try:
+        applied = sandbox.confine(plan, stage)
+        os.chdir(plan.workdir)
+    except (sandbox.SandboxError, OSError) as err:
+        protocol.send(sock, {"fatal": f"the sandbox could not be set up: {err}"})
+        os._exit(70)
+    os.environ.clear()
+    os.environ.update(
+        PATH="/usr/local/bin:/usr/bin:/bin",
+        HOME=plan.workdir,
+        TMPDIR=plan.workdir,
+        LANG="C.UTF-8",
+        OPENBLAS_NUM_THREADS="1",
+        OMP_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+        TF_CPP_MIN_LOG_LEVEL="3",
+    )
+    protocol.send(sock, {"ready": applied, "pid": os.getpid()})
+    try:
+        Server(sock, exercise, probes, plan.workdir).serve()
+    except (protocol.PeerGone, protocol.ProtocolError):
+        pass
+    os._exit(0)
+
+
+def _quiet() -> None:
+    """Send everything the student prints to /dev/null, at the file-descriptor level too."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+    sys.stdin = open(os.devnull)
+    sys.stdout = sys.stderr = open(os.devnull, "w")
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+
+
+class Server:
+    """Serves the grader's requests with the student's namespace."""
+
+    def __init__(self, sock: socket.socket, exercise: str, probes: dict, workdir: str):
+        self.sock = sock
+        self.exercise = exercise
+        self.probes = probes
+        self.workdir = workdir
+        self.student = None
+
+    def serve(self) -> None:
+        while True:
+            doc, blobs = protocol.receive(self.sock, REQUESTS)
+            op = doc.get("op")
+            if op == "load":
+                reply, out = self.load(doc, blobs), []
+            elif op == "call":
+                reply, out = self.call(doc, blobs)
+            elif op == "probe":
+                reply, out = self.probe(doc, blobs)
+            else:
+                reply, out = {"fatal": f"unknown request {op!r}"}, []
+            reply["id"] = doc.get("id")
+            try:
+                frame = protocol.pack(reply, out)
+            except (ValueError, TypeError, RecursionError, MemoryError) as err:
+                frame = protocol.pack(
+                    {"id": doc.get("id"), "unsendable": f"its result could not be sent back ({type(err).__name__})"}
+                )
+            self.sock.settimeout(None)
+            self.sock.sendall(frame)
+
+    def load(self, doc: dict, blobs) -> dict:
+        name = os.path.basename(str(doc.get("name", "submission.py"))) or "submission.py"
+        path = os.path.join(self.workdir, name)
+        with open(path, "wb") as f:
+            f.write(bytes(blobs[0]))
+        try:
+            self.student = load(path, module_name=f"student_{self.exercise}")
+        except LoadError as err:
+            return {"problems": [str(err)], "callables": []}
+        namespace = vars(self.student.namespace)
+        names = [n for n, v in list(namespace.items()) if not n.startswith("__") and callable(v)]
+        return {"problems": [str(p)[:MAX_TEXT] for p in self.student.problems], "callables": names[:2000]}
+
+    def call(self, doc: dict, blobs) -> tuple[dict, list]:
+        function = str(doc.get("function"))
+        args = protocol.values(doc.get("args", {"T": []}), blobs, REQUESTS)
+        kwargs = protocol.values(doc.get("kwargs", {"D": []}), blobs, REQUESTS)
+        fn = getattr(self.student, function, None) if self.student is not None else None
+        if fn is None or not callable(fn):
+            return {"raised": _raised(function, NameError(f"{function} is not defined"))}, []
+        before = _snapshot(list(args) + list(kwargs.values()))
+        try:
+            out = fn(*args, **kwargs)
+        except BaseException as err:  # SystemExit and MemoryError included: the grader decides
+            return {"raised": _raised(function, err)}, []
+        names = [f"argument {i + 1}" for i in range(len(args))] + list(kwargs)
+        code = getattr(fn, "__code__", None)
+        if code is not None:
+            params = code.co_varnames[: code.co_argcount]
+            names[: min(len(args), len(params))] = params[: len(args)]
+        for name, old, new in zip(names, before, list(args) + list(kwargs.values())):
+            if not _same(old, new):
+                return {"modified": str(name)}, []
+        return _value(out)
+
+    def probe(self, doc: dict, blobs) -> tuple[dict, list]:
+        name = str(doc.get("name"))
+        params = protocol.values(doc.get("params", {"D": []}), blobs, REQUESTS)
+        probe = self.probes.get(name)
+        if probe is None:
+            return {"fatal": f"the exercise has no probe {name!r}"}, []
+        try:
+            out = probe(self.student, **params)
+        except NotImplementedError as err:
+            return {"raised": _raised(str(err) or name, err)}, []
+        except BaseException as err:
+            return {"raised": _raised(f"probe {name}", err)}, []
+        return _value(out)
+
+
+def _raised(function: str, err: BaseException) -> dict:
+    kind = "NotImplementedError" if isinstance(err, NotImplementedError) else type(err).__name__
+    try:
+        message = str(err)
+    except BaseException:  # a student exception whose __str__ raises
+        message = "(the exception's message could not be read)"
+    return {
+        "function": function,
+        "type": kind[:200],
+        "message": message[:MAX_TEXT],
+        "where": _student_frame(err)[:MAX_TEXT],
+    }
+
+
+def _value(out) -> tuple[dict, list]:
+    blobs: list[bytes] = []
+    try:
+        tree = protocol.encode(out, blobs)
+    except (ValueError, MemoryError, RecursionError) as err:
+        return {"unsendable": f"its result could not be sent back ({type(err).__name__})"}, []
+    size = sum(len(b) for b in blobs)
+    if size > MAX_REPLY:
+        return {"unsendable": f"it returned {size / 2**20:.0f} MB of arrays (limit {MAX_REPLY // 2**20} MB)"}, []
+    return {"value": tree}, blobs

@@ -1,0 +1,290 @@
+"""The student, as the trusted grader sees it: a proxy that forwards calls to a sandboxed child.
+
+`IsolatedStudent` implements the proxy contract of `autograder.checks` (`remote = True`,
+attribute access returns forwarding callables, `run_probe`, `problems`), so the same
+`run_checks` grades a submission in-process or isolated.
+
+Time limits are per check: `watching(exercise)` wraps each check so the budget restarts
+at its beginning; only time spent waiting for the child counts. A check that times out,
+runs out of memory, crashes the child or gets garbage back costs that check only: the
+child is killed and the next check starts a fresh one (the file is loaded again). A file
+whose *loading* hangs or kills the child fails every check at once, after one time limit.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import secrets
+import time
+
+from autograder.checks import (
+    CRASHED,
+    ERROR,
+    MEMORY,
+    TIMEOUT,
+    ArgumentModified,
+    Exercise,
+    StudentError,
+    Unavailable,
+)
+from autograder.errors import GraderError
+from autograder.isolation import protocol
+from autograder.isolation.zygote import ExitInfo, Zygote
+
+REPLIES = protocol.Limits(max_bytes=80 * 2**20, max_elements=2**24)
+
+
+@dataclasses.dataclass
+class Budget:
+    """Limits for one submission.
+
+    Attributes:
+        timeout: seconds per check (waiting for the child only).
+        load_timeout: seconds to load the file.
+        memory_mb: memory the student's code may allocate.
+        max_processes: processes and threads of the child's user (root only).
+    """
+
+    timeout: float = 10.0
+    load_timeout: float = 10.0
+    memory_mb: int = 1024
+    max_processes: int = 64
+
+
+class _Forward:
+    """A student function: calling it runs it in the child."""
+
+    def __init__(self, student: "IsolatedStudent", name: str):
+        self._student = student
+        self.__name__ = name
+
+    def __call__(self, *args, **kwargs):
+        return self._student.call(self.__name__, args, kwargs)
+
+    def __repr__(self) -> str:
+        return f"<isolated function {self.__name__}>"
+
+
+class IsolatedStudent:
+    """A submission loaded in a sandboxed child.
+
+    Args:
+        zygote: the server that forks children.
+        exercise: the `Exercise` (its function names).
+        filename: the submission's file name (kept for messages: "alice.py, line 3").
+        source: the file's bytes.
+        budget: time and memory limits.
+
+    Attributes:
+        problems: what went wrong while loading the file.
+        sandbox: the protections the child reported having applied (before any student code ran).
+    """
+
+    remote = True
+
+    def __init__(self, zygote: Zygote, exercise: Exercise, filename: str, source: bytes, budget: Budget):
+        self._zygote = zygote
+        self._exercise = exercise
+        self._filename = filename
+        self._source = source
+        self._budget = budget
+        self._left = budget.timeout
+        self._pid: int | None = None
+        self._sock = None
+        self._broken: Unavailable | None = None  # loading failed: every call fails at once
+        self._callables: set[str] = set()
+        self.problems: list[str] = []
+        self.sandbox: list[str] = []
+        self.spawns = 0
+        self._start()
+
+    # -- the contract ----------------------------------------------------------------
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in self._callables or (self._broken is not None and name in self._exercise.functions):
+            return _Forward(self, name)
+        raise AttributeError(name)
+
+    def call(self, function: str, args: tuple, kwargs: dict):
+        """Run the student's `function(*args, **kwargs)` in the child and return its plain result."""
+        blobs: list[bytes] = []
+        doc = {
+            "op": "call",
+            "function": function,
+            "args": protocol.encode(tuple(args), blobs),
+            "kwargs": protocol.encode(dict(kwargs), blobs),
+        }
+        return self._answer(function, doc, blobs)
+
+    def run_probe(self, exercise: str, name: str, params: dict):
+        """Run the exercise's probe `name` with `params` in the child; return its plain data."""
+        blobs: list[bytes] = []
+        doc = {"op": "probe", "name": name, "params": protocol.encode(dict(params), blobs)}
+        return self._answer(f"probe {name}", doc, blobs)
+
+    # -- checks --------------------------------------------------------------------------
+
+    def watching(self, exercise: Exercise) -> Exercise:
+        """A copy of `exercise` whose checks restart this student's time budget when they begin."""
+        view = copy.copy(exercise)
+        view.checks = [dataclasses.replace(c, body=self._timed(c.body)) for c in exercise.checks]
+        return view
+
+    def _timed(self, body):
+        def timed(ctx):
+            self._left = self._budget.timeout
+            return body(ctx)
+
+        return timed
+
+    # -- the child -------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        """Fork a child and load the file in it; loading problems become `problems`."""
+        self.spawns += 1
+        cpu = int(self._budget.timeout * (len(self._exercise.checks) + 2) + self._budget.load_timeout) + 5
+        self._pid, self._sock = self._zygote.spawn(self._budget.memory_mb, cpu, self._budget.max_processes)
+        deadline = time.monotonic() + 30
+        try:
+            ready, _ = protocol.receive(self._sock, protocol.Limits(max_bytes=2**20), deadline)
+        except (protocol.Deadline, protocol.PeerGone, protocol.ProtocolError) as err:
+            info = self._stop()
+            raise GraderError(f"the sandboxed process did not start ({info.describe()}): {err}") from None
+        if "fatal" in ready:
+            self._stop()
+            raise GraderError(str(ready["fatal"]))
+        self.sandbox = [str(s) for s in ready.get("ready", [])]
+        nonce = secrets.token_hex(8)
+        deadline = time.monotonic() + self._budget.load_timeout
+        try:
+            protocol.send(self._sock, {"op": "load", "name": self._filename, "id": nonce}, [self._source], deadline)
+            doc, _ = protocol.receive(self._sock, REPLIES, deadline)
+            if doc.get("id") != nonce:
+                raise protocol.ProtocolError("a reply to another request")
+            problems, names = doc.get("problems"), doc.get("callables")
+            if type(problems) is not list or type(names) is not list:
+                raise protocol.ProtocolError("a malformed load reply")
+        except protocol.Deadline:
+            self._stop()
+            self._broken = Unavailable(
+                TIMEOUT,
+                f"loading your file did not finish within {self._budget.load_timeout:g} s. Code that runs "
+                "when the file is loaded (class bodies, default argument values, decorators) must not "
+                "loop or wait.",
+            )
+        except protocol.PeerGone:
+            info = self._stop(grace=1.0)
+            self._broken = _gone("loading your file", info, self._budget.memory_mb)
+        except protocol.ProtocolError as err:
+            self._stop()
+            self._broken = Unavailable(ERROR, f"loading your file sent back garbage ({err})")
+        else:
+            self.problems = [str(p)[:2000] for p in problems[:100]]
+            self._callables = {str(n) for n in names}
+            return
+        self.problems = [self._broken.message]
+
+    def _stop(self, grace: float = 0.0) -> ExitInfo:
+        pid, sock = self._pid, self._sock
+        self._pid = self._sock = None
+        if sock is not None:
+            sock.close()
+        if pid is None:
+            return ExitInfo()
+        return self._zygote.finish(pid, grace)
+
+    def close(self) -> None:
+        """Kill the child and everything it started."""
+        if self._pid is not None:
+            self._stop()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _answer(self, function: str, doc: dict, blobs: list[bytes]):
+        if self._broken is not None:
+            raise self._broken
+        if self._pid is None:
+            self._start()
+            if self._broken is not None:
+                raise self._broken
+        nonce = secrets.token_hex(8)
+        doc["id"] = nonce
+        started = time.monotonic()
+        deadline = started + max(self._left, 0.0)
+        try:
+            protocol.send(self._sock, doc, blobs, deadline)
+            reply, out = protocol.receive(self._sock, REPLIES, deadline)
+            if reply.get("id") != nonce:
+                raise protocol.ProtocolError("a reply to another request")
+        except protocol.Deadline:
+            self._stop()
+            raise Unavailable(
+                TIMEOUT,
+                f"`{function}` did not finish within {self._budget.timeout:g} s (the time limit per check). "
+                "Look for a loop that never ends or much more work than the inputs need.",
+            ) from None
+        except protocol.PeerGone:
+            info = self._stop(grace=1.0)
+            raise _gone(f"`{function}`", info, self._budget.memory_mb) from None
+        except protocol.ProtocolError as err:
+            self._stop()
+            raise Unavailable(ERROR, f"`{function}` sent back something that is not plain data ({err}).") from None
+        finally:
+            self._left -= time.monotonic() - started
+        return self._read(function, reply, out)
+
+    def _read(self, function: str, reply: dict, out: list):
+        try:
+            if "value" in reply:
+                return protocol.values(reply["value"], out, REPLIES)
+        except protocol.ProtocolError as err:
+            self._stop()
+            raise Unavailable(ERROR, f"`{function}` returned something that is not plain data ({err}).") from None
+        if "modified" in reply:
+            raise ArgumentModified(function, str(reply["modified"])[:100])
+        if "unsendable" in reply:
+            raise Unavailable(ERROR, f"`{function}` ran, but {str(reply['unsendable'])[:300]}.")
+        raised = reply.get("raised")
+        if type(raised) is dict:
+            kind = str(raised.get("type", "Exception"))[:200]
+            message = str(raised.get("message", ""))[:4000]
+            if kind == "MemoryError":
+                self._stop()
+                raise Unavailable(
+                    MEMORY,
+                    f"`{function}` ran out of memory (limit {self._budget.memory_mb} MB). "
+                    "Look for arrays much larger than the inputs.",
+                )
+            if kind == "SystemExit":
+                raise Unavailable(
+                    CRASHED,
+                    f"`{function}` called exit() (SystemExit: {message[:100]}). A function must return "
+                    "its result; it may not end the program.",
+                )
+            name = str(raised.get("function", function))[:200]
+            raise StudentError(name, kind, message, str(raised.get("where", ""))[:400])
+        self._stop()
+        raise Unavailable(ERROR, f"`{function}`: the sandboxed process sent a reply the grader does not understand.")
+
+
+def _gone(what: str, info: ExitInfo, memory_mb: int) -> Unavailable:
+    """The verdict when the child died on its own while running `what`."""
+    if info.signal == 9 and not info.killed_by_grader:
+        return Unavailable(
+            MEMORY, f"{what} was killed by the system, most likely for using too much memory (limit {memory_mb} MB)."
+        )
+    if info.signal is not None and info.signal == 24:  # SIGXCPU
+        return Unavailable(TIMEOUT, f"{what} used more CPU time than the whole submission may.")
+    hint = ""
+    if info.signal is None:
+        hint = " Does your code call os._exit()? A function must return its result."
+    elif info.signal == 11:
+        hint = " This happens when native code (ctypes, a C extension) reads memory it does not own."
+    return Unavailable(CRASHED, f"the process running {what} {info.describe()}.{hint}")
