@@ -16,8 +16,8 @@
 # {"type": "dense", "units": 10}                               # keras.layers.Dense(10)
 # ```
 #
-# Missing keys take the Keras defaults (`strides=1`, `padding="valid"`, `use_bias=True`,
-# pooling `pool_size=2`, `strides=None`). Shapes have no batch axis: `(H, W, C)` for an
+# Missing keys take the Keras defaults (`strides=1`, `padding="valid"`, `use_bias=True`;
+# for both poolings `pool_size=2`, the default of `MaxPooling2D`, and `strides=None`). Shapes have no batch axis: `(H, W, C)` for an
 # image or a stack of feature maps, `(units,)` after `Flatten`.
 #
 # After each function, run the cell below it: it checks your code and explains what is wrong.
