@@ -70,7 +70,8 @@ def test_zip_holds_the_scripts_the_project_and_only_this_exercises_solution(bund
         assert infos[script].external_attr >> 16 == 0o100755
     assert {"project/pyproject.toml", "project/autograder/cli.py", "project/cnnexercises/__init__.py"} <= set(infos)
     assert [n for n in infos if n.startswith("project/solutions/")] == ["project/solutions/ex01_convolution.py"]
-    assert not [n for n in infos if "__pycache__" in n or n.endswith(".pyc") or n.startswith(("project/tests", "project/assignments"))]
+    unwanted = ("__pycache__", ".pyc", "project/tests/", "project/assignments/")
+    assert not [n for n in infos if any(u in n for u in unwanted)]
     assert "-m autograder.gradescope_bundle ex01_convolution" in run
 
 
@@ -103,7 +104,8 @@ def test_unknown_exercise_and_missing_solution_are_clear_errors(tmp_path, capsys
 
 
 def test_the_file_named_after_the_exercise_is_graded_notebook_first(tmp_path):
-    for name in ("notes.py", "ex01_convolution.py", "ex01_convolution.ipynb", ".ipynb_checkpoints/ex01_convolution.ipynb"):
+    names = ("notes.py", "ex01_convolution.py", "ex01_convolution.ipynb", ".ipynb_checkpoints/ex01_convolution.ipynb")
+    for name in names:
         (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_text("x = 1\n")
     chosen, others = choose_submission(tmp_path, "ex01_convolution")
@@ -129,7 +131,8 @@ def test_run_autograder_grades_the_reference_fully_and_the_stub_zero(bundle, tmp
     stub = (ROOT / "assignments/ex01_convolution.ipynb").read_text()
     full = run_autograder(fake_autograder(tmp_path / "a", bundle, {"ex01_convolution.py": solution}))
     assert full["score"] == full["max_score"] == exercises.get("ex01").max_score()
-    zero = run_autograder(fake_autograder(tmp_path / "b", bundle, {"work/ex01_convolution.ipynb": stub, "scratch.py": ""}))
+    submission = {"work/ex01_convolution.ipynb": stub, "scratch.py": ""}
+    zero = run_autograder(fake_autograder(tmp_path / "b", bundle, submission))
     assert zero["score"] == 0 and zero["max_score"] == full["max_score"]
     assert "is not implemented yet" in json.dumps(zero["tests"])
     assert zero["output"].startswith("Graded work/ex01_convolution.ipynb; also found: scratch.py")
