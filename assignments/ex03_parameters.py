@@ -363,10 +363,11 @@ def layer_table(input_shape, layers):
     rows = [f"{'layer':<14}{'output shape':>18}{'parameters':>14}", "-" * 46]
     shape = tuple(input_shape)
     rows.append(f"{'input':<14}{str(shape):>18}{0:>14,}")
-    for layer in layers:
+    for number, layer in enumerate(layers, start=1):
         params = count_params(shape, [layer])  # one layer alone: its own parameters
         shape = output_shape(shape, layer)
-        rows.append(f"{layer.get('name', layer['type']):<14}{str(shape):>18}{params:>14,}")
+        name = layer.get("name", f"{number}. {layer['type']}")
+        rows.append(f"{name[:13]:<14}{str(shape):>18}{params:>14,}")
     rows += ["-" * 46, f"{'total':<14}{'':>18}{count_params(input_shape, layers):>14,}"]
     return "\n".join(rows)
 

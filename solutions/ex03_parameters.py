@@ -300,10 +300,8 @@ def output_shape(input_shape, layer):
             else:
                 sizes.append((n - k) // s + 1)
         if min(sizes) < 1:
-            raise ValueError(
-                f"The {kind!r} window does not fit in the input with padding='valid': the output "
-                f"would be empty. Received: input_shape={input_shape}, layer={layer!r}"
-            )
+            problem = f"The {kind!r} window does not fit in the input with padding='valid'"
+            raise ValueError(f"{problem}: the output would be empty. Received: input_shape={input_shape}, layer={layer!r}")
         return (sizes[0], sizes[1], channels)
     if kind == "flatten":
         return (math.prod(input_shape),)
@@ -350,14 +348,14 @@ def count_params(input_shape, layers):
     ### BEGIN SOLUTION
     total = 0
     for layer in layers:
-        config = layer_config(layer)
-        if config["type"] == "conv2d":
-            total += conv2d_params(config["kernel_size"], shape[-1], config["filters"], config["use_bias"])
-        elif config["type"] == "dense":
-            total += dense_params(shape[-1], config["units"], config["use_bias"])
-        elif config["type"] == "batch_normalization":
+        args = layer_config(layer)  # the layer's Keras arguments, defaults filled in
+        if args["type"] == "conv2d":
+            total += conv2d_params(args["kernel_size"], shape[-1], args["filters"], args["use_bias"])
+        elif args["type"] == "dense":
+            total += dense_params(shape[-1], args["units"], args["use_bias"])
+        elif args["type"] == "batch_normalization":
             total += 4 * shape[-1]  # gamma, beta, moving mean, moving variance
-        shape = output_shape(shape, layer)
+        shape = output_shape(shape, layer)  # the next layer's input
     return total
     ### END SOLUTION
 
@@ -404,10 +402,11 @@ def layer_table(input_shape, layers):
     rows = [f"{'layer':<14}{'output shape':>18}{'parameters':>14}", "-" * 46]
     shape = tuple(input_shape)
     rows.append(f"{'input':<14}{str(shape):>18}{0:>14,}")
-    for layer in layers:
+    for number, layer in enumerate(layers, start=1):
         params = count_params(shape, [layer])  # one layer alone: its own parameters
         shape = output_shape(shape, layer)
-        rows.append(f"{layer.get('name', layer['type']):<14}{str(shape):>18}{params:>14,}")
+        name = layer.get("name", f"{number}. {layer['type']}")
+        rows.append(f"{name[:13]:<14}{str(shape):>18}{params:>14,}")
     rows += ["-" * 46, f"{'total':<14}{'':>18}{count_params(input_shape, layers):>14,}"]
     return "\n".join(rows)
 

@@ -176,8 +176,8 @@ def count_edit(*edits):
 
 CEIL = "sizes.append(-(-n // s))  # ceil(n / s)"
 VALID = "sizes.append((n - k) // s + 1)"
-CONV_CALL = 'conv2d_params(config["kernel_size"], shape[-1], config["filters"], config["use_bias"])'
-DENSE_CALL = 'dense_params(shape[-1], config["units"], config["use_bias"])'
+CONV_CALL = 'conv2d_params(args["kernel_size"], shape[-1], args["filters"], args["use_bias"])'
+DENSE_CALL = 'dense_params(shape[-1], args["units"], args["use_bias"])'
 OUTPUT_SHAPE_MISTAKES = {
     "same_as_valid": shape_edit((CEIL, VALID)),
     "no_plus_one": shape_edit((VALID, "sizes.append((n - k) // s)")),
@@ -218,26 +218,26 @@ def conv2d_params(kernel_size, input_channels, filters, use_bias=True):
     ("dense_params", "one_bias"): {"dense_params": dense("input_units * units + int(use_bias)")},
     ("dense_params", "sum_not_product"): {"dense_params": dense("input_units + units + (units if use_bias else 0)")},
     **{("output_shape", name): replacement for name, replacement in OUTPUT_SHAPE_MISTAKES.items()},
-    ("count_params", "no_bias"): count_edit(('config["use_bias"])', "False)")),
-    ("count_params", "ignores_use_bias"): count_edit((', config["use_bias"])', ")")),
+    ("count_params", "no_bias"): count_edit(('args["use_bias"])', "False)")),
+    ("count_params", "ignores_use_bias"): count_edit((', args["use_bias"])', ")")),
     ("count_params", "input_channels_fixed"): count_edit((CONV_CALL, CONV_CALL.replace("shape[-1]", "input_shape[-1]"))),
     ("count_params", "conv_output_channels"): count_edit(
-        (CONV_CALL, CONV_CALL.replace("shape[-1]", 'config["filters"]'))
+        (CONV_CALL, CONV_CALL.replace("shape[-1]", 'args["filters"]'))
     ),
     ("count_params", "pooling_params"): count_edit(
         (
-            '        elif config["type"] == "batch_normalization":',
-            '        elif config["type"] in ("max_pooling2d", "average_pooling2d"):\n'
-            '            total += conv2d_params(config["pool_size"], shape[-1], shape[-1])\n'
-            '        elif config["type"] == "batch_normalization":',
+            '        elif args["type"] == "batch_normalization":',
+            '        elif args["type"] in ("max_pooling2d", "average_pooling2d"):\n'
+            '            total += conv2d_params(args["pool_size"], shape[-1], shape[-1])\n'
+            '        elif args["type"] == "batch_normalization":',
         )
     ),
     ("count_params", "dropout_params"): count_edit(
         (
-            '        elif config["type"] == "batch_normalization":',
-            '        elif config["type"] == "dropout":\n'
+            '        elif args["type"] == "batch_normalization":',
+            '        elif args["type"] == "dropout":\n'
             "            total += dense_params(shape[-1], shape[-1])\n"
-            '        elif config["type"] == "batch_normalization":',
+            '        elif args["type"] == "batch_normalization":',
         )
     ),
     ("count_params", "bn_two"): count_edit(("total += 4 * shape[-1]", "total += 2 * shape[-1]")),
