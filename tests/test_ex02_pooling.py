@@ -421,3 +421,12 @@ def test_checking_never_imports_tensorflow_or_keras():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_every_check_fails_on_at_least_one_known_mistake(tmp_path):
+    failed = set()
+    for number, (function, _, source) in enumerate(CASES):
+        folder = tmp_path / str(number)
+        folder.mkdir()
+        failed |= {r.name for r in failures(check_student(folder, "ex02", {function: source}, functions=[function]))}
+    assert failed == {c.name for c in EX.checks}

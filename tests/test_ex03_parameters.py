@@ -192,6 +192,7 @@ OUTPUT_SHAPE_MISTAKES = {
     "flatten_no_channels": shape_edit(("math.prod(input_shape)", "math.prod(input_shape[:2])")),
     "gap_keepdims": shape_edit(("return (input_shape[-1],)", "return (1, 1, input_shape[-1])")),
     "dense_flattens": shape_edit(('return input_shape[:-1] + (config["units"],)', 'return (config["units"],)')),
+    "keep_shape_missing": shape_edit(("\n    return input_shape", "\n    pass")),  # the function-level return only
 }
 
 MISTAKES = {
@@ -435,3 +436,13 @@ def test_checking_never_imports_tensorflow_or_keras():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_every_check_fails_on_at_least_one_known_mistake(tmp_path):
+    failed = set()
+    for number, (function, mutant) in enumerate(sorted(MISTAKES)):
+        folder = tmp_path / str(number)
+        folder.mkdir()
+        report = check_student(folder, "ex03", MISTAKES[function, mutant], functions=[function])
+        failed |= {r.name for r in failures(report)}
+    assert sorted({c.name for c in EX.checks} - failed) == []

@@ -56,10 +56,13 @@ def _shape(
     flatten_no_channels=False,
     gap_keepdims=False,
     dense_flattens=False,
+    keep_shape_missing=False,
 ):
     c = _config(layer)
     kind = c["type"]
     shape = tuple(input_shape)
+    if keep_shape_missing and kind in ("dropout", "batch_normalization"):
+        return None
     if kind in ("conv2d", "max_pooling2d", "average_pooling2d"):
         h, w, channels = shape
         if kind == "conv2d":
@@ -301,6 +304,12 @@ _SHAPE_MUTANTS = [
         "on an `(H, W, C)` input it gives `(H, W, units)`.",
         {"dense_flattens": True},
     ),
+    (
+        "keep_shape_missing",
+        "you returned None for a layer that keeps the shape (dropout, batch normalization). "
+        "Every branch must return a shape: for these, the input shape unchanged.",
+        {"keep_shape_missing": True},
+    ),
 ]
 
 for _name, _hint, _flags in _SHAPE_MUTANTS:
@@ -404,6 +413,8 @@ for _name, _hint, _flags in _COUNT_MUTANTS:
 
 def _same_value(got, out):
     """Exact equality for ints and shapes (a tolerance would hide off-by-one counts)."""
+    if out is None:
+        return got is None
     if isinstance(out, tuple):
         return isinstance(got, (tuple, list)) and len(got) == len(out) and all(
             _is_number(g) and g == o for g, o in zip(got, out)
