@@ -7,8 +7,14 @@ polarity a Conv-pool-Conv-pool-Flatten net needs many more.) Everything is
 drawn with NumPy masks over the whole batch at once, and is a pure function of the seed.
 
 `position` restricts where the shapes lie ("left" half, "right" half, ...). Training on
-one half and testing on the other shows translation invariance: a CNN with pooling
-recognises shapes in places it never saw much better than a dense net on flat pixels.
+one half and testing on the other shows translation invariance, and where it comes from:
+after 8 epochs on 1,500 left-half images, tested on right-half ones (seed 0),
+
+    dense net on flat pixels                 0.33 (chance)
+    Conv-pool-Conv-pool + Flatten + Dense    0.33 (the Flatten ties features to places)
+    Conv-pool-Conv-pool + GlobalMaxPooling   0.88 (the same features, found anywhere)
+
+while all three reach 0.88-1.00 on new left-half images.
 
 Glossary of shapes:
     N: number of images, S: image size (height = width), K: number of classes.
