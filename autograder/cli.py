@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from autograder import exercises, instructor_cli
+from autograder import exercises, grading_cli, instructor_cli
 from autograder.errors import GraderError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,12 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="only report drift, write nothing")
     p.set_defaults(func=cmd_release)
 
-    try:
-        from autograder import grading_cli
-    except ImportError:  # pragma: no cover - the grading commands ship with the package
-        grading_cli = None
-    if grading_cli is not None:
-        grading_cli.add_commands(sub)
+    grading_cli.add_commands(sub)
     instructor_cli.add_commands(sub)
     return parser
 

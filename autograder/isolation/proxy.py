@@ -97,6 +97,7 @@ class IsolatedStudent:
         self.problems: list[str] = []
         self.sandbox: list[str] = []
         self.spawns = 0
+        self.failure: GraderError | None = None  # the grader itself failed: the results are void
         self._start()
 
     # -- the contract ----------------------------------------------------------------
@@ -199,7 +200,10 @@ class IsolatedStudent:
     def close(self) -> None:
         """Kill the child and everything it started."""
         if self._pid is not None:
-            self._stop()
+            try:
+                self._stop()
+            except GraderError as err:
+                self.failure = self.failure or err
 
     def __enter__(self):
         return self
@@ -208,6 +212,13 @@ class IsolatedStudent:
         self.close()
 
     def _answer(self, function: str, doc: dict, blobs: list[bytes]):
+        try:
+            return self._exchange(function, doc, blobs)
+        except GraderError as err:  # the zygote failed: not the student's doing
+            self.failure = self.failure or err
+            raise Unavailable(ERROR, f"the grader failed while running `{function}`: {err}") from None
+
+    def _exchange(self, function: str, doc: dict, blobs: list[bytes]):
         if self._broken is not None:
             raise self._broken
         if self._pid is None:

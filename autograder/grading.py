@@ -1,0 +1,374 @@
+"""Batch grading for instructors: every submission, isolated, in parallel, resumable.
+
+`grade(exercise, paths, out)` finds the submissions (files, folders, LMS zips), keeps
+those of this shard, skips those already graded with the same file, exercise and
+grader version, and grades the rest, `jobs` at a time. Each submission runs in its own
+sandboxed child (see `autograder.isolation`); the checks, the reference solution and
+every score stay in the grader's processes. For each submission it writes, atomically:
+
+    OUT/<name>/results.json    Gradescope's schema, hidden checks included
+    OUT/<name>/feedback.html   readable feedback with hints (and training curves)
+    OUT/<name>/grading.json    what was graded (file hash, grader version): the resume key
+
+and at the end `OUT/gradebook.csv` with one row per submission of this run.
+"""
+
+from __future__ import annotations
+
+import ast
+import concurrent.futures
+import dataclasses
+import hashlib
+import inspect
+import json
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import autograder
+from autograder import checks, exercises
+from autograder.checks import Exercise, run_checks
+from autograder.errors import GraderError, LoadError
+from autograder.isolation.proxy import Budget, IsolatedStudent
+from autograder.isolation.zygote import Zygote
+from autograder.loading import definitions, read_units
+from autograder.policy import policy_failures
+from autograder.probes import probes_for
+from autograder.reference import load_reference, solution_path
+from autograder.reports import gradebook
+from autograder.reports.gradescope import results_json, write_atomic, write_results
+from autograder.reports.html import feedback_page
+from autograder.reports.progress import Progress
+from autograder.runner import Report, unloadable
+from autograder.submissions import Submission, collect, in_shard, safe_name
+
+
+@dataclasses.dataclass
+class Options:
+    """How to grade.
+
+    Attributes:
+        timeout: seconds per check (default: 10, or 300 for Keras exercises).
+        memory_mb: memory the student's code may allocate (default: 1024, or 4096 for Keras).
+        jobs: submissions graded at the same time.
+        shard: `(index, count)`: grade only the submissions whose name hashes to `index`.
+        force: regrade even what is already graded.
+        isolation: which protections to use where available (`mounts`, `user`, `landlock`).
+    """
+
+    timeout: float | None = None
+    memory_mb: int | None = None
+    jobs: int = 1
+    shard: tuple[int, int] | None = None
+    force: bool = False
+    isolation: dict = dataclasses.field(default_factory=dict)
+
+    def resolved(self, exercise: Exercise) -> "Options":
+        keras = exercise.uses_keras
+        return dataclasses.replace(
+            self,
+            timeout=float(self.timeout or (300.0 if keras else 10.0)),
+            memory_mb=int(self.memory_mb or (4096 if keras else 1024)),
+            jobs=max(int(self.jobs), 1),
+        )
+
+
+@dataclasses.dataclass
+class Outcome:
+    """What happened to one submission in this run."""
+
+    name: str
+    score: float | None = None
+    max_score: float = 0.0
+    seconds: float = 0.0
+    skipped: bool = False
+    error: str = ""
+    statuses: dict = dataclasses.field(default_factory=dict)
+    protections: list = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class Summary:
+    """The whole run."""
+
+    exercise: str
+    out: Path
+    outcomes: list[Outcome]
+    seconds: float
+    protections: list[str]
+
+    @property
+    def graded(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.skipped and not o.error]
+
+    @property
+    def skipped(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.skipped]
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.error]
+
+
+# --------------------------------------------------------------------------- keys
+
+
+def grader_version(exercise: Exercise) -> str:
+    """A hash of what decides a score: the package version, check engine, checks, solution, probes."""
+    h = hashlib.sha256(autograder.__version__.encode())
+    files = [Path(checks.__file__)]
+    module = sys.modules.get(f"autograder.exercises.{exercise.name}")
+    if module is not None:
+        files.append(Path(inspect.getfile(module)))
+    files.append(solution_path(exercise.name))
+    probes = sys.modules.get(f"autograder.probes.{exercise.name}")
+    if probes is not None:
+        files.append(Path(inspect.getfile(probes)))
+    for f in files:
+        h.update(f.name.encode())
+        h.update(f.read_bytes() if f.exists() else b"-")
+    return h.hexdigest()[:16]
+
+
+def submission_key(exercise: Exercise, sub: Submission, version: str, options: Options) -> str:
+    """Same key, same grade: the file's hash, the exercise, the grader version and the limits."""
+    text = f"{exercise.name}|{sub.sha256}|{version}|{options.timeout:g}|{options.memory_mb}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def already_graded(folder: Path, key: str) -> bool:
+    try:
+        meta = json.loads((folder / "grading.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return meta.get("key") == key and (folder / "results.json").exists()
+
+
+# --------------------------------------------------------------------------- one submission
+
+
+def _trees(units) -> list:
+    """The student's definitions as parsed ASTs (for the policy), without running anything."""
+    parsed = []
+    for unit in units:
+        try:
+            parsed.append((unit.label, ast.parse(unit.source, filename=f"<student {unit.label}>")))
+        except (SyntaxError, ValueError):
+            continue
+    kept = definitions([tree for _, tree in parsed])
+    return [(label, tree) for (label, _), tree in zip(parsed, kept)]
+
+
+class Grader:
+    """Grades the submissions of one exercise, one at a time, each in a fresh sandboxed child.
+
+    Args:
+        exercise: the exercise's name.
+        options: resolved `Options`.
+        hide: paths the children must not see (besides the repository).
+        out: the output folder.
+    """
+
+    def __init__(self, exercise: str, options: Options, hide: list[str], out: str | Path):
+        self.exercise = exercises.get(exercise)
+        self.options = options.resolved(self.exercise)
+        self.reference = load_reference(self.exercise.name)
+        self.version = grader_version(self.exercise)
+        self.hide = list(hide)
+        self.out = Path(out)
+        self._zygote: Zygote | None = None
+        if os.geteuid() != 0:
+            _not_dumpable()  # a child of the same user cannot read or trace this process
+
+    @property
+    def zygote(self) -> Zygote:
+        if self._zygote is None or not self._zygote.alive():
+            probes_for(self.exercise.name)  # fails here, in the grader, if the probes module is broken
+            self._zygote = Zygote(self.exercise.name, hide=self.hide + [str(self.out)], **self.options.isolation)
+        return self._zygote
+
+    def close(self) -> None:
+        if self._zygote is not None:
+            self._zygote.close()
+            self._zygote = None
+
+    def key(self, sub: Submission) -> str:
+        return submission_key(self.exercise, sub, self.version, self.options)
+
+    def grade(self, sub: Submission) -> Outcome:
+        """Grade `sub` and write its results; a failure of the grader itself is returned, not raised."""
+        start = time.perf_counter()
+        ex = self.exercise
+        try:
+            source = sub.path.read_bytes()
+            sha = hashlib.sha256(source).hexdigest()
+            try:
+                units = read_units(sub.path)
+            except LoadError as err:
+                report = unloadable(ex, str(err), hidden=True)
+                sandbox: list[str] = []
+            else:
+                policy = policy_failures(_trees(units), ex.functions, ex.numpy_only)
+                filename = safe_name(sub.path.stem) + sub.path.suffix
+                budget = Budget(self.options.timeout, self.options.timeout, self.options.memory_mb)
+                with IsolatedStudent(self.zygote, ex, filename, source, budget) as student:
+                    results = run_checks(student.watching(ex), student, self.reference, hidden=True, policy=policy)
+                if student.failure is not None:
+                    raise student.failure
+                report = Report(ex.name, results, list(student.problems))
+                sandbox = student.sandbox
+        except GraderError as err:
+            self.close()
+            return Outcome(sub.name, error=str(err), seconds=time.perf_counter() - start)
+        report.execution_time = time.perf_counter() - start
+        sub = dataclasses.replace(sub, sha256=sha)
+        self._write(sub, report, sandbox)
+        statuses: dict[str, int] = {}
+        for r in report.results:
+            statuses[r.status] = statuses.get(r.status, 0) + 1
+        protections = (self._zygote.protections + [f"missing: {m}" for m in self._zygote.missing]) if self._zygote else []
+        return Outcome(sub.name, report.score, report.max_score, report.execution_time, statuses=statuses,
+                       protections=protections)
+
+    def _write(self, sub: Submission, report: Report, sandbox: list[str]) -> None:
+        folder = self.out / sub.name
+        output = ""
+        if report.problems:
+            output = "Problems while loading your file:\n" + "\n".join(f"- {p}" for p in report.problems)
+        write_results(folder / "results.json", results_json(report.results, report.execution_time, output))
+        title = f"{self.exercise.name} — {self.exercise.title}"
+        write_atomic(folder / "feedback.html", feedback_page(title, sub.name, report.results, report.problems))
+        meta = {
+            "key": self.key(sub),
+            "submission": sub.name,
+            "source": str(sub.path),
+            "sha256": sub.sha256,
+            "exercise": self.exercise.name,
+            "grader_version": self.version,
+            "timeout": self.options.timeout,
+            "memory_mb": self.options.memory_mb,
+            "score": report.score,
+            "max_score": report.max_score,
+            "sandbox": sandbox,
+        }
+        write_atomic(folder / "grading.json", json.dumps(meta, indent=2) + "\n")
+
+
+def _not_dumpable() -> None:
+    import ctypes
+
+    ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 0
+
+
+# --------------------------------------------------------------------------- workers
+
+_WORKER: Grader | None = None
+
+
+def _start_worker(exercise: str, options: Options, hide: list[str], out: str) -> None:
+    global _WORKER
+    _WORKER = Grader(exercise, options, hide, out)
+
+
+def _work(sub: Submission) -> Outcome:
+    return _WORKER.grade(sub)
+
+
+# --------------------------------------------------------------------------- the batch
+
+
+def grade(
+    exercise: str,
+    paths: list[str | Path],
+    out: str | Path,
+    options: Options | None = None,
+    stream=None,
+) -> Summary:
+    """Grade every submission under `paths` into `out`; see the module docstring.
+
+    Args:
+        exercise: "ex01", "ex01_convolution"...
+        paths: files, folders and zips.
+        out: the output folder (created).
+        options: limits, jobs, shard.
+        stream: where progress goes (stderr by default).
+
+    Raises:
+        GraderError: a path is missing or not a submission, or an archive is unsafe.
+    """
+    stream = stream or sys.stderr
+    started = time.perf_counter()
+    options = options or Options()
+    ex = exercises.get(exercise)
+    options = options.resolved(ex)
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix="cnnex-submissions-"))
+    try:
+        subs = [s for s in collect(paths, scratch) if in_shard(s.name, options.shard)]
+        hide = [str(Path(p).resolve()) for p in paths] + [str(scratch)]
+        grader = Grader(ex.name, options, hide, out)
+        todo, outcomes = [], []
+        for sub in subs:
+            if not options.force and already_graded(out / sub.name, grader.key(sub)):
+                outcomes.append(Outcome(sub.name, skipped=True))
+            else:
+                todo.append(sub)
+        if outcomes:
+            stream.write(f"{len(outcomes)} of {len(subs)} submissions already graded; grading the other {len(todo)}\n")
+        progress = Progress(len(todo), stream)
+        protections: list[str] = []
+
+        def record(outcome: Outcome) -> None:
+            if outcome.protections and not protections:
+                protections.extend(outcome.protections)
+                stream.write("isolation: " + "; ".join(outcome.protections) + "\n")
+            if outcome.error:
+                stream.write(f"\nnot graded: {outcome.name}: {outcome.error}\n")
+            outcomes.append(outcome)
+            progress.advance()
+
+        if options.jobs == 1 or len(todo) <= 1:
+            try:
+                for sub in todo:
+                    record(grader.grade(sub))
+            finally:
+                grader.close()
+        else:
+            context = multiprocessing.get_context("spawn")
+            with concurrent.futures.ProcessPoolExecutor(
+                max_workers=min(options.jobs, len(todo)),
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(ex.name, options, hide, str(out)),
+            ) as pool:
+                futures = {pool.submit(_work, sub): sub for sub in todo}
+                try:
+                    for future in concurrent.futures.as_completed(futures):
+                        try:
+                            outcome = future.result()
+                        except Exception as err:  # a worker process died: the submission is not graded
+                            outcome = Outcome(futures[future].name, error=f"{type(err).__name__}: {err}")
+                        record(outcome)
+                except BaseException:
+                    for future in futures:
+                        future.cancel()
+                    raise
+        progress.close()
+        errors = {o.name: o.error for o in outcomes if o.error}
+        rows = [
+            gradebook.row(s.name, [c.name for c in ex.checks], None if s.name in errors
+                          else gradebook.from_results(out / s.name / "results.json"),
+                          f"NOT GRADED: {errors[s.name]}" if s.name in errors else "")
+            for s in subs
+        ]
+        gradebook.write(out / "gradebook.csv", [c.name for c in ex.checks], rows)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    order = {s.name: i for i, s in enumerate(subs)}
+    outcomes.sort(key=lambda o: order.get(o.name, 0))
+    return Summary(ex.name, out, outcomes, time.perf_counter() - started, protections)

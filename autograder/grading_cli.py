@@ -1,0 +1,101 @@
+"""`cnnex grade` and `cnnex gradebook merge`: the instructor's commands."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        index, count = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected I/N such as 0/4. Received: {text!r}") from None
+    if count < 1 or not 0 <= index < count:
+        raise argparse.ArgumentTypeError(f"expected 0 <= I < N. Received: {text!r}")
+    return index, count
+
+
+def _positive(kind):
+    def parse(text: str):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive. Received: {text!r}")
+        return value
+
+    return parse
+
+
+def cmd_grade(args) -> int:
+    from autograder import exercises
+    from autograder.grading import Options, grade
+
+    name = exercises.resolve(args.exercise)
+    options = Options(
+        timeout=args.timeout,
+        memory_mb=args.memory,
+        jobs=args.jobs,
+        shard=args.shard,
+        force=args.force,
+    )
+    summary = grade(name, args.paths, args.out, options)
+    graded = summary.graded
+    line = f"Graded {len(graded)} submission(s) of {name} in {summary.seconds:.1f} s"
+    if graded:
+        mean = sum(o.score for o in graded) / len(graded)
+        line += f"; mean score {mean:.2f}/{graded[0].max_score:g}"
+    if summary.skipped:
+        line += f"; {len(summary.skipped)} already graded"
+    print(line)
+    for o in summary.failed:
+        print(f"NOT GRADED {o.name}: {o.error}")
+    print(f"Wrote {summary.out / 'gradebook.csv'} and {summary.out}/<submission>/results.json, feedback.html")
+    return 1 if summary.failed else 0
+
+
+def cmd_merge(args) -> int:
+    from autograder.reports import gradebook
+
+    paths = [Path(d) / "gradebook.csv" if Path(d).is_dir() else Path(d) for d in args.dirs]
+    checks, rows = gradebook.merge(paths)
+    out = Path(args.out)
+    target = out / "gradebook.csv" if out.suffix != ".csv" else out
+    target.parent.mkdir(parents=True, exist_ok=True)
+    gradebook.write(target, checks, rows)
+    print(f"Merged {len(rows)} submission(s) from {len(paths)} gradebook(s) into {target}")
+    return 0
+
+
+def add_commands(sub) -> None:
+    """Add `grade` and `gradebook` to `cnnex`'s sub-commands."""
+    p = sub.add_parser(
+        "grade",
+        help="grade a class's submissions in isolated processes (instructors)",
+        description="Grade every .py/.ipynb under PATH (files, folders, LMS .zip downloads) with the "
+        "public and hidden checks, each submission in a sandboxed process. Writes "
+        "OUT/<name>/results.json (Gradescope), OUT/<name>/feedback.html and OUT/gradebook.csv. "
+        "Run it again to resume: what is already graded is skipped.",
+    )
+    p.add_argument("exercise", help="ex01, ex01_convolution, 1 ...")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="submission files, folders or .zip files")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--jobs", type=_positive(int), default=os.cpu_count() or 1, metavar="N",
+                   help="submissions graded at once (default: the number of CPUs)")
+    p.add_argument("--shard", type=_shard, metavar="I/N",
+                   help="grade only shard I of N (0-based; a hash of the submission's name)")
+    p.add_argument("--timeout", type=_positive(float), metavar="S",
+                   help="seconds per check (default 10; 300 for Keras exercises)")
+    p.add_argument("--memory", type=_positive(int), metavar="MB",
+                   help="memory the student's code may allocate (default 1024; 4096 for Keras exercises)")
+    p.add_argument("--force", action="store_true", help="regrade what is already graded")
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("gradebook", help="combine gradebooks (of shards)")
+    actions = p.add_subparsers(dest="action", required=True)
+    m = actions.add_parser("merge", help="merge the gradebook.csv of several output folders")
+    m.add_argument("dirs", nargs="+", metavar="DIR", help="output folders of `cnnex grade` (or gradebook.csv files)")
+    m.add_argument("--out", required=True, metavar="DIR", help="where to write gradebook.csv")
+    m.set_defaults(func=cmd_merge)

@@ -1,0 +1,108 @@
+"""The gradebook: one CSV row per submission, one column per check, and the total.
+
+Columns: `submission, total, max_score, <check 1>, ..., <check n>, notes`. A check
+column holds the points earned; `notes` says what went wrong beyond wrong answers
+(a file that could not be read, timeouts, crashes) or that a submission was not graded.
+Named `gradebook` so that it does not shadow the standard library's `csv`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from autograder.errors import GraderError
+from autograder.reports.gradescope import write_atomic
+
+FIRST = ["submission", "total", "max_score"]
+LAST = ["notes"]
+NOTEWORTHY = ("NOT_IMPLEMENTED", "ERROR", "POLICY", "TIMEOUT", "MEMORY", "CRASHED")
+
+
+def _points(x: float) -> str:
+    return f"{x:g}"
+
+
+def row(name: str, check_names: list[str], doc: dict | None, note: str = "") -> dict:
+    """The gradebook row of one submission from its Gradescope document (None: not graded)."""
+    out = {"submission": name, "notes": note}
+    if doc is None:
+        return out
+    tests = {t.get("name"): t for t in doc.get("tests", [])}
+    for check in check_names:
+        if check in tests:
+            out[check] = _points(float(tests[check].get("score", 0)))
+    out["total"] = _points(float(doc.get("score", 0)))
+    out["max_score"] = _points(float(doc.get("max_score", 0)))
+    counts: dict[str, int] = {}
+    for t in doc.get("tests", []):
+        tags = t.get("tags") or []
+        status = tags[1] if len(tags) > 1 else t.get("status")
+        if status in NOTEWORTHY:
+            counts[status] = counts.get(status, 0) + 1
+    notes = [f"{status} x{n}" for status, n in sorted(counts.items())]
+    if note:
+        notes.insert(0, note)
+    out["notes"] = "; ".join(notes)
+    return out
+
+
+def write(path: str | Path, check_names: list[str], rows: list[dict]) -> None:
+    """Write the gradebook atomically, rows sorted by submission name."""
+    header = FIRST + list(check_names) + LAST
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=header, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for r in sorted(rows, key=lambda r: r["submission"]):
+        writer.writerow(r)
+    write_atomic(path, buf.getvalue())
+
+
+def read(path: str | Path) -> tuple[list[str], list[dict]]:
+    """The check columns and the rows of a gradebook written by `write`."""
+    path = Path(path)
+    if not path.exists():
+        raise GraderError(f"No gradebook at {path}")
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        header = reader.fieldnames or []
+        if header[: len(FIRST)] != FIRST:
+            raise GraderError(f"{path} is not a gradebook written by `cnnex grade` (header {header[:3]})")
+        checks = [h for h in header[len(FIRST):] if h not in LAST]
+        return checks, list(reader)
+
+
+def merge(paths: list[str | Path]) -> tuple[list[str], list[dict]]:
+    """Combine gradebooks (of the shards of one exercise) into one.
+
+    Raises:
+        GraderError: they grade different checks, or the same submission appears twice
+            with different scores.
+    """
+    checks: list[str] | None = None
+    rows: dict[str, dict] = {}
+    for path in paths:
+        these, found = read(path)
+        if checks is None:
+            checks = these
+        elif these != checks:
+            raise GraderError(
+                f"{path} has other checks than the first gradebook: merge gradebooks of one exercise. "
+                f"Received: {sorted(set(these) ^ set(checks))[:3]}"
+            )
+        for r in found:
+            name = r["submission"]
+            if name in rows and rows[name] != r:
+                raise GraderError(f"Submission {name!r} appears in two gradebooks with different results")
+            rows[name] = r
+    return checks or [], list(rows.values())
+
+
+def from_results(results_json: str | Path) -> dict | None:
+    """A graded submission's Gradescope document, or None when missing or unreadable."""
+    try:
+        return json.loads(Path(results_json).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
