@@ -116,6 +116,9 @@ def _is_definition(node: ast.stmt) -> bool:
     if isinstance(node, _DEFINITIONS):
         return True
     if isinstance(node, (ast.Assign, ast.AnnAssign)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        if not all(isinstance(t, ast.Name) for t in targets):
+            return False  # `x[0] = 1`, `obj.attr = 2`: statements about objects, not definitions
         value = node.value
         if value is None:
             return True

@@ -29,12 +29,13 @@ def test_exploratory_cells_do_not_run(tmp_path):
         "MD:# Title",
         "def double(x):\n    return np.asarray(x) * 2",
         "time.sleep(100)\nraise RuntimeError('exploring')",
-        "%matplotlib inline\nSIZE = 3\nrng = np.random.default_rng(0)",
+        "%matplotlib inline\nSIZE = 3\nrng = np.random.default_rng(0)\ngrid = {}\ngrid[0] = undefined_name",
     )
     student = load(path)
     assert student.double(2) == 4
     assert student.SIZE == 3
     assert not student.defines("rng")
+    assert student.grid == {}
     assert student.problems == []
 
 
