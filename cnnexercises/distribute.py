@@ -17,7 +17,8 @@ backed by `keras.distribution.DataParallel` when there are several devices.
 Several machines: Keras 3's `Model.fit` does not work under
 `tf.distribute.MultiWorkerMirroredStrategy` (keras-team/keras#20585). Use
 `cnnexercises.multi_worker.train_multi_worker`, a custom training loop under that
-strategy, or Keras' JAX backend with `keras.distribution` (see docs/multi_machine.md).
+strategy, or on the JAX backend `cnnexercises.multi_worker.jax_multi_process`, which
+joins the processes with `keras.distribution` so that `fit` works (docs/multi_machine.md).
 
 Nothing here imports TensorFlow, Keras or JAX until a function is called.
 """
@@ -57,13 +58,15 @@ class JaxStrategy:
         num_replicas_in_sync: how many devices share each batch.
     """
 
-    def __init__(self, devices):
+    def __init__(self, devices, auto_shard_dataset=True):
         import keras
 
         self.devices = list(devices)
         self.distribution = None
         if len(self.devices) > 1:
-            self.distribution = keras.distribution.DataParallel(devices=self.devices)
+            self.distribution = keras.distribution.DataParallel(
+                devices=self.devices, auto_shard_dataset=auto_shard_dataset
+            )
             # Keras' JAX trainer shards each batch through the global distribution, so
             # `fit` outside `scope()` is data-parallel too, as with MirroredStrategy.
             keras.distribution.set_distribution(self.distribution)
@@ -98,7 +101,8 @@ def get_strategy(devices=None):
 
     Keras 3's `Model.fit` does not work under `tf.distribute.MultiWorkerMirroredStrategy`
     (keras-team/keras#20585), so several machines are not picked here: see
-    `cnnexercises.multi_worker.train_multi_worker`.
+    `cnnexercises.multi_worker.train_multi_worker` (TensorFlow, custom training loop) and
+    `cnnexercises.multi_worker.jax_multi_process` (JAX, `fit` works).
 
     Args:
         devices: None to choose automatically, or a list of device names to replicate

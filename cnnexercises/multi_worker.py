@@ -1,9 +1,15 @@
-"""Train one Keras model on several machines: a custom loop under MultiWorkerMirroredStrategy.
+"""Train one Keras model on several machines, despite `fit` not supporting MultiWorkerMirroredStrategy.
 
 Keras 3's `Model.fit` does not work under `tf.distribute.MultiWorkerMirroredStrategy`
-(keras-team/keras#20585). This module trains with a plain loop instead: every worker
-builds the same model inside the strategy's scope, reads its share of each global batch,
-and the optimizer all-reduces the gradients, so the weights stay identical everywhere.
+(keras-team/keras#20585). Two routes that do work:
+
+TensorFlow backend, `train_multi_worker`: a custom training loop under that strategy.
+Every worker builds the same model inside the strategy's scope, reads its share of each
+global batch, and the optimizer all-reduces the gradients, so the weights stay identical.
+
+JAX backend, `jax_multi_process`: joins the processes with `keras.distribution.initialize`
+and returns a strategy over the devices of all of them; then plain `fit` works, each
+process feeding its own shard of the data.
 
 Run one process per machine, each with the full list of workers and its own index:
 
@@ -26,7 +32,7 @@ import sys
 
 import numpy as np
 
-__all__ = ["cluster_config", "train_multi_worker", "main"]
+__all__ = ["cluster_config", "jax_multi_process", "train_multi_worker", "main"]
 
 
 def cluster_config(workers, index):
@@ -210,6 +216,67 @@ def train_multi_worker(
                 flush=True,
             )
     return model, history
+
+
+def jax_multi_process(coordinator, num_processes, process_id):
+    """JAX backend: join a cluster of processes; return a strategy over all their devices.
+
+    Call it first thing in every process (before any JAX computation), with the same
+    `coordinator` and `num_processes` and a distinct `process_id`. Then build the model
+    inside `strategy.scope()` and call plain `fit`: each process feeds its own shard of the
+    data, `x[process_id::num_processes]`, with `batch_size` = global batch / `num_processes`,
+    and the gradients are summed across all devices, so every process ends with the same
+    weights. Seed every process alike (`cnnexercises.distribute.set_seed(0)`) before
+    building the model: JAX refuses initial weights that differ between processes.
+    On CPUs the processes talk through gloo collectives; on GPUs through NCCL.
+
+    Args:
+        coordinator: "host:port" of process 0, reachable from every process.
+        num_processes: how many processes (usually one per machine).
+        process_id: this process's number, 0 to `num_processes - 1`.
+
+    Returns:
+        A `cnnexercises.distribute.JaxStrategy` with `keras.distribution.DataParallel` over
+        the devices of all processes (`auto_shard_dataset=False`: the data is sharded by
+        the caller), set as Keras' global distribution.
+
+    Raises:
+        ValueError: on the TensorFlow backend or a bad argument.
+        DeviceConfigError: if JAX already started its devices in this process.
+
+    Example:
+        >>> strategy = jax_multi_process("10.0.0.1:1234", 2, process_id=0)  # doctest: +SKIP
+        >>> with strategy.scope():  # doctest: +SKIP
+        ...     model = build_cnn()
+        >>> model.fit(x[0::2], y[0::2], batch_size=32)  # doctest: +SKIP
+    """
+    import keras
+
+    from cnnexercises.distribute import JaxStrategy
+    from cnnexercises.errors import DeviceConfigError
+
+    if keras.config.backend() != "jax":
+        raise ValueError(
+            "`jax_multi_process` needs the JAX backend (set KERAS_BACKEND=jax); with TensorFlow "
+            f"use `train_multi_worker`. Received: backend={keras.config.backend()!r}"
+        )
+    cluster_config([coordinator], 0)  # validates "host:port"
+    if isinstance(num_processes, bool) or not isinstance(num_processes, int) or num_processes < 1:
+        raise ValueError(f"`num_processes` must be a positive int. Received: num_processes={num_processes!r}")
+    cluster_config([coordinator] * num_processes, process_id)  # validates process_id
+    import jax
+
+    try:
+        jax.config.update("jax_cpu_collectives_implementation", "gloo")
+        keras.distribution.initialize(
+            job_addresses=coordinator, num_processes=num_processes, process_id=process_id
+        )
+    except RuntimeError as error:
+        raise DeviceConfigError(
+            "`jax_multi_process` must run before JAX starts its devices (before any model or "
+            f"array is created); restart the process and call it first. Received: process_id={process_id}"
+        ) from error
+    return JaxStrategy(keras.distribution.list_devices(), auto_shard_dataset=False)
 
 
 def _shapes_cnn(image_size, num_classes):

@@ -322,3 +322,70 @@ def test_multi_worker_command_trains_the_shapes_cnn_and_saves_weights(tmp_path):
     assert history["loss"][1] < history["loss"][0]
     weights = np.load(out)
     assert [weights[k].shape for k in weights.files] == [(3, 3, 3, 16), (16,), (3, 3, 16, 32), (32,), (128, 3), (3,)]
+
+
+_JAX_PROCESS = """
+import json, sys
+import numpy as np
+from cnnexercises.multi_worker import jax_multi_process
+
+coordinator, index, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+strategy = jax_multi_process(coordinator, 2, index)
+import keras
+
+def build_model():
+    model = keras.Sequential([
+        keras.Input((10, 9, 2)),
+        keras.layers.Conv2D(3, 3, activation="relu"),
+        keras.layers.Flatten(),
+        keras.layers.Dense(4, activation="softmax"),
+    ])
+    model.compile(keras.optimizers.SGD(0.5), "sparse_categorical_crossentropy")
+    return model
+
+rng = np.random.default_rng(0)
+x = rng.random((96, 10, 9, 2)).astype("float32")
+y = rng.integers(0, 4, 96)
+keras.utils.set_random_seed(0)  # the same initial weights everywhere (JAX checks)
+with strategy.scope():
+    model = build_model()
+initial = model.get_weights()
+# Each process feeds its own shard; per-process batch 8 -> global batch 16.
+history = model.fit(x[index::2], y[index::2], batch_size=8, epochs=2, shuffle=False, verbose=0).history
+trained = model.get_weights()
+
+# Oracle: the same model, from the same initial weights, fitted on one device by Keras.
+keras.distribution.set_distribution(None)
+reference = build_model()
+reference.set_weights(initial)
+fit = reference.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
+np.savez(out, *trained)
+print(json.dumps({
+    "replicas": strategy.num_replicas_in_sync,
+    "history": history,
+    "fit_loss": fit.history["loss"],
+    "max_diff_to_fit": max(float(np.abs(a - b).max()) for a, b in zip(trained, reference.get_weights())),
+    "moved": max(float(np.abs(a - b).max()) for a, b in zip(trained, initial)),
+}))
+"""
+
+
+@pytest.mark.slow
+def test_two_jax_processes_on_localhost_fit_the_same_weights_as_one_device(tmp_path):
+    [port] = _free_ports(1)
+    script = tmp_path / "process.py"
+    script.write_text(textwrap.dedent(_JAX_PROCESS))
+    outs = [tmp_path / f"weights{i}.npz" for i in range(2)]
+    stdouts = _run_workers(
+        [[sys.executable, str(script), f"127.0.0.1:{port}", str(i), str(outs[i])] for i in range(2)],
+        timeout=CHILD_TIMEOUT,
+        env=_child_env(KERAS_BACKEND="jax"),
+    )
+    results = [json.loads(s.strip().splitlines()[-1]) for s in stdouts]
+    w0, w1 = np.load(outs[0]), np.load(outs[1])
+    for name in w0.files:
+        np.testing.assert_array_equal(w0[name], w1[name])
+    for r in results:
+        assert r["replicas"] == 2 and r["moved"] > 1e-3
+        assert r["max_diff_to_fit"] < 1e-4, r
+        np.testing.assert_allclose(r["history"]["loss"], r["fit_loss"], rtol=1e-4)
