@@ -1,0 +1,480 @@
+"""Checks for ex04_keras_cnn: a CNN built, compiled and trained with Keras.
+
+Everything that touches the live model runs in the probes (`autograder/probes/
+ex04_keras_cnn.py`), which return plain data; the checks here judge that data and
+never import Keras, so they run unchanged in the grader's trusted parent process.
+
+Decisions (documented for students in the notebook):
+- Labels are integer class ids, as `cnnexercises.datasets` returns them, so the loss must
+  take integer labels (`sparse_categorical_crossentropy`).
+- Both output conventions are accepted when the loss agrees: probabilities (softmax)
+  with `from_logits=False`, or logits with `from_logits=True`. This is decided by
+  behaviour: the model's outputs are probabilities when every row is non-negative and
+  sums to 1, and the compiled loss is evaluated on fixed outputs and compared with the
+  cross-entropy computed here.
+- "Convolution and downsampling": at least one 2D convolution, and the feature maps
+  shrink somewhere: a pooling layer (max, average or global) or a convolution with a
+  stride above 1. `Conv2D(activation="relu")` and `Conv2D` + `ReLU` are the same here.
+- Training: the grader trains `build_cnn((28, 28, 1), 10)` for `EPOCHS` epochs with
+  batch size `BATCH_SIZE` on the 1,347 training images of scikit-learn's digits,
+  upsampled to 28x28 like MNIST, and scores the accuracy on the 450 held-out images
+  itself; the bar `ACCURACY_BAR` was calibrated on the reference solution over ten seeds
+  (`benchmarks/calibrate_ex04_accuracy.py`).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from autograder.checks import ERROR, CheckFailed, Exercise
+from autograder.probes import probes_for
+
+EXERCISE = Exercise(
+    "ex04_keras_cnn",
+    "A CNN in Keras: build, compile and train it on digits",
+    ["build_cnn"],
+    uses_keras=True,
+)
+EXERCISE.probes.update(probes_for(EXERCISE.name))
+
+GRADING_SHAPE = (28, 28, 1)
+GRADING_CLASSES = 10
+EPOCHS = 5
+BATCH_SIZE = 32
+SEED = 0
+ACCURACY_BAR = 0.80
+PARAMETER_BUDGET = 500_000
+
+
+# --------------------------------------------------------------------------- mutants
+# Known-wrong `build_cnn`s. Their hints are what the checks below say when the student's
+# model behaves the same way; tests run each one as a student and expect its hint.
+
+
+def _stack(keras, input_shape, units, activation="softmax", conv=True):
+    layers = keras.layers
+    body = [layers.Conv2D(16, 3, activation="relu"), layers.MaxPooling2D(2)] if conv else []
+    return keras.Sequential(
+        [keras.Input(shape=input_shape), *body, layers.Flatten(), layers.Dense(32, activation="relu"),
+         layers.Dense(units, activation=activation)]
+    )
+
+
+@EXERCISE.mutant(
+    "build_cnn",
+    "your model has no convolution: it flattens the pixels into a dense network, which "
+    "learns every position separately. Put `Conv2D` layers (each followed by pooling) "
+    "before `Flatten`.",
+)
+def dense_only(input_shape=(28, 28, 1), num_classes=10):
+    import keras
+
+    model = _stack(keras, input_shape, num_classes, conv=False)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@EXERCISE.mutant(
+    "build_cnn",
+    "your last layer already applies softmax, but the loss has `from_logits=True`, so "
+    "softmax is applied twice. Either keep the softmax and use `from_logits=False` (the "
+    "default of 'sparse_categorical_crossentropy'), or drop the softmax (logits) and keep "
+    "`from_logits=True`.",
+)
+def softmax_with_from_logits(input_shape=(28, 28, 1), num_classes=10):
+    import keras
+
+    model = _stack(keras, input_shape, num_classes)
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
+    return model
+
+
+@EXERCISE.mutant(
+    "build_cnn",
+    "your last layer outputs logits (no softmax), but the loss expects probabilities. "
+    "Either add `activation='softmax'` to the last Dense layer, or use "
+    "`keras.losses.SparseCategoricalCrossentropy(from_logits=True)`.",
+)
+def logits_without_from_logits(input_shape=(28, 28, 1), num_classes=10):
+    import keras
+
+    model = _stack(keras, input_shape, num_classes, activation=None)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@EXERCISE.mutant(
+    "build_cnn",
+    "your loss expects one-hot labels, but the labels are integer class ids (0, 1, 2, ...) "
+    "as `cnnexercises.datasets` returns them. Use 'sparse_categorical_crossentropy', "
+    "which takes integer labels.",
+)
+def categorical_with_integer_labels(input_shape=(28, 28, 1), num_classes=10):
+    import keras
+
+    model = _stack(keras, input_shape, num_classes)
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@EXERCISE.mutant(
+    "build_cnn",
+    "your model is not compiled. Call `model.compile(optimizer=..., "
+    "loss='sparse_categorical_crossentropy', metrics=['accuracy'])` before returning it.",
+)
+def not_compiled(input_shape=(28, 28, 1), num_classes=10):
+    import keras
+
+    return _stack(keras, input_shape, num_classes)
+
+
+@EXERCISE.mutant(
+    "build_cnn",
+    "your output layer has 10 units whatever `num_classes` is. Give the last Dense layer "
+    "`num_classes` units (use the argument, not a number).",
+)
+def ten_output_units(input_shape=(28, 28, 1), num_classes=10):
+    import keras
+
+    model = _stack(keras, input_shape, 10)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@EXERCISE.mutant(
+    "build_cnn",
+    "your model never downsamples: without pooling the feature maps keep the full image "
+    "size, so Flatten produces a huge vector. Add `MaxPooling2D(2)` after convolutions "
+    "(or give a convolution `strides=2`).",
+)
+def no_downsampling(input_shape=(28, 28, 1), num_classes=10):
+    import keras
+
+    layers = keras.layers
+    model = keras.Sequential(
+        [keras.Input(shape=input_shape), layers.Conv2D(32, 3, activation="relu", padding="same"),
+         layers.Conv2D(32, 3, activation="relu", padding="same"), layers.Flatten(),
+         layers.Dense(num_classes, activation="softmax")]
+    )
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@EXERCISE.mutant(
+    "build_cnn",
+    "you compiled without `metrics=['accuracy']`: `fit` and `evaluate` then report the "
+    "loss only. Pass `metrics=['accuracy']` to `compile`.",
+)
+def no_accuracy_metric(input_shape=(28, 28, 1), num_classes=10):
+    import keras
+
+    model = _stack(keras, input_shape, num_classes)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return model
+
+
+def _hint(name: str) -> str:
+    return next(m.hint for m in EXERCISE.mutants["build_cnn"] if m.name == name)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _signature(input_shape, num_classes) -> str:
+    return f"build_cnn(input_shape={tuple(input_shape)}, num_classes={num_classes})"
+
+
+def _fail_on_error(info: dict, what: str, hint: str = "") -> None:
+    """Turn an exception the student's code raised inside a probe into a verdict."""
+    error = info.get("error")
+    if not error:
+        return
+    during = error.get("during")
+    detail = f"{error['type']}: {error['message']}".strip()
+    if error.get("where"):
+        detail += f"\n{error['where']}"
+    if "compile()" in error["message"]:
+        hint = _hint("not_compiled")
+    raise CheckFailed(
+        f"{what} raised an error" + (f" during {during}" if during else ""), detail, hint, status=ERROR
+    )
+
+
+def _fixtures(rng: np.random.Generator, input_shape, num_classes, batch=6):
+    """Inputs, integer labels, and fixed probability / logit outputs for the loss."""
+    x = rng.uniform(0.0, 1.0, size=(batch, *input_shape)).astype(np.float32)
+    labels = rng.permutation(np.arange(batch) % num_classes).astype(np.int64)
+    probs = rng.dirichlet(np.full(num_classes, 0.3), size=batch).astype(np.float32)  # peaked rows
+    probs = np.clip(probs, 1e-3, None)
+    probs = (probs / probs.sum(axis=1, keepdims=True)).astype(np.float32)
+    logits = (3.0 * rng.standard_normal((batch, num_classes))).astype(np.float32)
+    return x, labels, probs, logits
+
+
+def _describe(ctx, input_shape=GRADING_SHAPE, num_classes=GRADING_CLASSES, batch=6) -> dict:
+    ctx.student_function("build_cnn")
+    x, labels, probs, logits = _fixtures(ctx.rng, input_shape, num_classes, batch)
+    info = ctx.run_probe(
+        "describe",
+        input_shape=list(input_shape),
+        num_classes=num_classes,
+        x=x,
+        labels=labels,
+        probs=probs,
+        logits=logits,
+        seed=SEED,
+    )
+    what = _signature(input_shape, num_classes)
+    _fail_on_error(info, what)
+    if not info.get("is_model"):
+        raise CheckFailed(
+            what,
+            f"expected a keras.Model, got {info.get('type')}",
+            "build the layers into `keras.Sequential([...])` (or a functional `keras.Model`), "
+            "compile it, and `return` it.",
+        )
+    info["fixtures"] = {"labels": labels, "probs": probs, "logits": logits}
+    return info
+
+
+def _is_probabilities(outputs: np.ndarray) -> bool:
+    return bool(np.all(outputs >= -1e-6) and np.allclose(outputs.sum(axis=-1), 1.0, atol=1e-3))
+
+
+def _cross_entropy_probs(probs, labels):
+    return float(np.mean(-np.log(np.clip(probs[np.arange(len(labels)), labels], 1e-7, 1.0))))
+
+
+def _cross_entropy_logits(logits, labels):
+    top = logits.max(axis=1, keepdims=True)
+    log_z = np.log(np.exp(logits - top).sum(axis=1)) + top[:, 0]  # (B,)
+    return float(np.mean(log_z - logits[np.arange(len(labels)), labels]))
+
+
+def _close(value, expected) -> bool:
+    return isinstance(value, float) and bool(np.isclose(value, expected, rtol=1e-3, atol=1e-3))
+
+
+@functools.lru_cache(maxsize=1)
+def grading_data():
+    """scikit-learn's digits upsampled to 28x28 (like MNIST: a 24x24 digit, 2 pixels of border).
+
+    Returns:
+        `((x_train, y_train), (x_test, y_test))`, `x_*` float32 `(N, 28, 28, 1)` in [0, 1].
+    """
+    from skimage.transform import resize
+
+    from cnnexercises.datasets import load_digits
+
+    (x_train, y_train), (x_test, y_test) = load_digits(test_fraction=0.25, seed=0)
+
+    def upsample(x):
+        big = resize(x, (x.shape[0], 24, 24, 1), order=1, anti_aliasing=False)  # (N, 24, 24, 1)
+        return np.pad(big, ((0, 0), (2, 2), (2, 2), (0, 0))).astype(np.float32)  # (N, 28, 28, 1)
+
+    return (upsample(x_train), y_train), (upsample(x_test), y_test)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+@EXERCISE.check("build_cnn: returns a compiled keras.Model with the accuracy metric", points=1)
+def _(ctx):
+    info = _describe(ctx)
+    what = _signature(GRADING_SHAPE, GRADING_CLASSES)
+    if not info["compiled"] or info["optimizer"] is None:
+        raise CheckFailed(f"{what} returns a compiled model", "the model is not compiled", _hint("not_compiled"))
+    if info["loss"]["name"] is None:
+        raise CheckFailed(
+            f"{what} returns a compiled model",
+            "compiled without a loss",
+            "pass `loss='sparse_categorical_crossentropy'` to `compile`.",
+        )
+    if not any("acc" in name.lower() for name in info["metrics"]):
+        raise CheckFailed(
+            f"{what} is compiled with metrics=['accuracy']",
+            f"metrics: {info['metrics'] or 'none'}",
+            _hint("no_accuracy_metric"),
+        )
+
+
+def _output_shape(ctx, input_shape, num_classes, batch):
+    info = _describe(ctx, input_shape, num_classes, batch)
+    what = f"{_signature(input_shape, num_classes)} on inputs {(batch, *input_shape)}"
+    outputs = info.get("outputs")
+    expected = (batch, num_classes)
+    if outputs is None:
+        raise CheckFailed(what, f"expected one array (batch, classes), got {info.get('output_type')}",
+                          "the model must have a single output: the class scores.")
+    if tuple(outputs.shape) != expected:
+        got = tuple(outputs.shape)
+        hint = ""
+        if len(got) == 2 and got[1] != num_classes:
+            hint = _hint("ten_output_units") if got[1] == 10 else (
+                "give the last Dense layer `num_classes` units."
+            )
+        elif len(got) > 2:
+            hint = "flatten the feature maps (`Flatten` or `GlobalAveragePooling2D`) before the Dense layers."
+        raise CheckFailed(
+            what,
+            f"output shape: expected (batch={batch}, classes={num_classes}), got {got}",
+            hint or "start the model with `keras.Input(shape=input_shape)` and end it with "
+            "`Dense(num_classes)`.",
+        )
+    if not np.all(np.isfinite(outputs)):
+        raise CheckFailed(what, "the outputs contain NaN or infinity", "")
+
+
+@EXERCISE.check("build_cnn: output is (batch, num_classes) for input_shape=(36, 32, 3), num_classes=7", points=1)
+def _(ctx):
+    _output_shape(ctx, (36, 32, 3), 7, 5)
+
+
+@EXERCISE.check("build_cnn: uses input_shape and num_classes (28x20 grayscale, 4 classes)", points=1, hidden=True)
+def _(ctx):
+    _output_shape(ctx, (28, 20, 1), 4, 3)
+
+
+@EXERCISE.check("build_cnn: the loss matches the output layer and integer labels", points=2)
+def _(ctx):
+    info = _describe(ctx, (36, 32, 3), 7)
+    what = f"{_signature((36, 32, 3), 7)}: loss {info['loss']['name']!r} on the model's outputs"
+    if not info["compiled"] or info["loss"]["name"] is None:
+        raise CheckFailed(what, "the model is not compiled with a loss", _hint("not_compiled"))
+    outputs = info.get("outputs")
+    if outputs is None or outputs.ndim != 2:
+        raise CheckFailed(what, "the model's output is not (batch, classes)", "fix the output shape first.")
+    fx = info["fixtures"]
+    values = info["loss_values"]
+    probabilities = _is_probabilities(outputs)
+    kind = "probabilities" if probabilities else "logits"
+    expected = (
+        _cross_entropy_probs(fx["probs"], fx["labels"])
+        if probabilities
+        else _cross_entropy_logits(fx["logits"], fx["labels"])
+    )
+    got = values.get(f"{kind}/integer")
+    described = (
+        "rows of the output are probabilities (non-negative, sum to 1)"
+        if probabilities
+        else "rows of the output are logits (not probabilities)"
+    )
+    if _close(got, expected):
+        if probabilities and info["loss"]["from_logits"]:
+            raise CheckFailed(what, f"{described}, but the loss has from_logits=True",
+                              _hint("softmax_with_from_logits"))
+        return
+    detail = (
+        f"{described}; the compiled loss on fixed {kind} with integer labels should be their "
+        f"cross-entropy, {expected:.4f}, got "
+        + (f"{got:.4f}" if isinstance(got, float) else f"an error:\n{got}")
+    )
+    one_hot = values.get(f"{kind}/one_hot")
+    if not isinstance(got, float) and _close(one_hot, expected):
+        hint = _hint("categorical_with_integer_labels")
+    elif probabilities and _close(got, _cross_entropy_logits(fx["probs"], fx["labels"])):
+        hint = _hint("softmax_with_from_logits")
+    elif not probabilities and info["loss"]["from_logits"] is False:
+        hint = _hint("logits_without_from_logits")
+    else:
+        hint = (
+            "use the cross-entropy for integer labels: 'sparse_categorical_crossentropy' for a "
+            "softmax output, `SparseCategoricalCrossentropy(from_logits=True)` for logits."
+        )
+    raise CheckFailed(what, detail, hint)
+
+
+@EXERCISE.check("build_cnn: has convolution and downsampling (pooling or strides)", points=1)
+def _(ctx):
+    info = _describe(ctx)
+    layers = info["layers"]
+    what = f"{_signature(GRADING_SHAPE, GRADING_CLASSES)} layers"
+    summary = ", ".join(layer["class"] for layer in layers) or "none"
+    convs = [layer for layer in layers if layer["kind"] == "conv"]
+    if not convs:
+        raise CheckFailed(f"{what} include a 2D convolution", f"layers: {summary}", _hint("dense_only"))
+    downsamples = [
+        layer
+        for layer in layers
+        if layer["kind"] in ("pool", "global_pool") or (layer["kind"] == "conv" and max(layer["strides"] or [1]) > 1)
+    ]
+    if not downsamples:
+        raise CheckFailed(
+            f"{what} include a downsampling step (pooling, or a convolution with strides > 1)",
+            f"layers: {summary}",
+            _hint("no_downsampling"),
+        )
+
+
+@EXERCISE.check(f"build_cnn: at most {PARAMETER_BUDGET:,} parameters for 28x28x1 inputs and 10 classes", points=1)
+def _(ctx):
+    info = _describe(ctx)
+    params = info["params"]
+    if params > PARAMETER_BUDGET:
+        hint = (
+            "most parameters usually sit in the first Dense layer after Flatten: add pooling "
+            "(or a convolution with strides=2) so that the feature maps are smaller, use fewer "
+            "units, or use GlobalAveragePooling2D instead of Flatten."
+        )
+        if not any(layer["kind"] in ("pool", "global_pool") for layer in info["layers"]):
+            hint = _hint("no_downsampling")
+        raise CheckFailed(
+            f"{_signature(GRADING_SHAPE, GRADING_CLASSES)}.count_params() <= {PARAMETER_BUDGET:,}",
+            f"got {params:,} parameters",
+            hint,
+        )
+
+
+@EXERCISE.check(
+    f"build_cnn: trained {EPOCHS} epochs on 28x28 digits, held-out accuracy >= {ACCURACY_BAR:.0%}",
+    points=3,
+)
+def _(ctx):
+    ctx.student_function("build_cnn")
+    (x_train, y_train), (x_test, y_test) = grading_data()
+    info = ctx.run_probe(
+        "train_and_predict",
+        input_shape=list(GRADING_SHAPE),
+        num_classes=GRADING_CLASSES,
+        x_train=x_train,
+        y_train=y_train,
+        x_test=x_test,
+        epochs=EPOCHS,
+        batch_size=BATCH_SIZE,
+        seed=SEED,
+    )
+    what = (
+        f"{_signature(GRADING_SHAPE, GRADING_CLASSES)} trained for {EPOCHS} epochs "
+        f"(batch size {BATCH_SIZE}) on {len(x_train)} digits"
+    )
+    _fail_on_error(
+        info,
+        what,
+        "the other checks of `build_cnn` say what to fix first (a loss that does not take "
+        "integer labels fails here).",
+    )
+    history = info.get("history") or {}
+    ctx.attach("history", history)
+    outputs = info.get("outputs")
+    if outputs is None or outputs.shape != (len(x_test), GRADING_CLASSES):
+        got = None if outputs is None else tuple(outputs.shape)
+        raise CheckFailed(what, f"predictions: expected ({len(x_test)}, {GRADING_CLASSES}), got {got}",
+                          "fix the output shape first.")
+    if not np.all(np.isfinite(outputs)):
+        raise CheckFailed(what, "the predictions contain NaN: training diverged",
+                          "lower the learning rate, and check that the loss matches the output layer.")
+    accuracy = float(np.mean(outputs.argmax(axis=1) == y_test))
+    ctx.attach("accuracy", accuracy)
+    if accuracy < ACCURACY_BAR:
+        last = {k: round(v[-1], 4) for k, v in history.items() if v}
+        raise CheckFailed(
+            what,
+            f"accuracy on {len(x_test)} held-out digits: {accuracy:.1%}, needs >= {ACCURACY_BAR:.0%}\n"
+            f"last epoch: {last}",
+            "check that the loss matches the output layer (see the loss check), use the Adam "
+            "optimizer with its default learning rate, and give the network a few convolutions "
+            "with ReLU and pooling followed by one or two Dense layers.",
+        )

@@ -1,0 +1,247 @@
+"""Probes for ex04_keras_cnn: build the student's CNN, describe it, train it.
+
+They run where the student's code runs (the isolated child under `cnnex grade`) and
+return plain data; the checks in `autograder/exercises/ex04_keras_cnn.py` judge it.
+Held-out labels never come here: `train_and_predict` receives the test images only and
+returns the model's outputs, which the checks score.
+
+Every probe seeds everything (`distribute.set_seed`) and builds the model inside
+`distribute.get_strategy().scope()`, as the notebook does, so the same submission
+always gives the same data.
+
+Glossary: B batch, K classes, H/W/C an image's height, width, channels.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+import numpy as np
+
+
+def _student_error(function: str, err: BaseException) -> dict:
+    """A student exception as plain data (NotImplementedError is re-raised by the callers)."""
+    where = ""
+    for frame in reversed(traceback.extract_tb(err.__traceback__)):
+        if frame.filename.startswith("<student"):
+            where = f"at {frame.filename.strip('<>').replace('student ', '')}, line {frame.lineno}"
+            break
+    return {"function": function, "type": type(err).__name__, "message": str(err)[:500], "where": where}
+
+
+def _error_text(err: BaseException) -> str:
+    return f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''}"[:300]
+
+
+def _build(student, input_shape, num_classes, seed):
+    """(model, None) or (None, error dict); NotImplementedError propagates."""
+    from cnnexercises import distribute
+
+    build_cnn = student.build_cnn
+    distribute.set_seed(int(seed))
+    strategy = distribute.get_strategy()
+    try:
+        with strategy.scope():
+            model = build_cnn(input_shape=tuple(int(n) for n in input_shape), num_classes=int(num_classes))
+    except NotImplementedError:
+        raise
+    except Exception as err:  # the student's code raised: report it as data
+        return None, _student_error("build_cnn", err)
+    return model, None
+
+
+def _to_numpy(value):
+    import keras
+
+    try:
+        return np.asarray(keras.ops.convert_to_numpy(value), dtype=np.float32)
+    except Exception:
+        return None
+
+
+def _layers(layer, depth=0):
+    """Every layer, nested models flattened, as plain dicts (kind decided by isinstance)."""
+    import keras
+
+    kinds = (
+        ("conv", (keras.layers.Conv2D, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D)),
+        ("pool", (keras.layers.MaxPooling2D, keras.layers.AveragePooling2D)),
+        ("global_pool", (keras.layers.GlobalMaxPooling2D, keras.layers.GlobalAveragePooling2D)),
+        ("dense", (keras.layers.Dense,)),
+    )
+    out = []
+    for sub in getattr(layer, "layers", []):
+        kind = next((k for k, classes in kinds if isinstance(sub, classes)), "other")
+        strides = getattr(sub, "strides", None)
+        out.append(
+            {
+                "name": str(sub.name),
+                "class": type(sub).__name__,
+                "kind": kind,
+                "strides": [int(s) for s in strides] if isinstance(strides, (tuple, list)) else [],
+                "depth": depth,
+            }
+        )
+        if getattr(sub, "layers", None):
+            out.extend(_layers(sub, depth + 1))
+    return out
+
+
+def _describe_loss(model) -> dict:
+    """The loss as passed to compile: a name and its `from_logits` (None when unknown)."""
+    import inspect
+
+    loss = getattr(model, "loss", None)
+    if isinstance(loss, (list, tuple)) and len(loss) == 1:
+        loss = loss[0]
+    if isinstance(loss, dict) and len(loss) == 1:
+        loss = next(iter(loss.values()))
+    if loss is None:
+        return {"name": None, "from_logits": None}
+    if isinstance(loss, str):
+        return {"name": loss, "from_logits": False}
+    config = {}
+    try:
+        config = loss.get_config() if hasattr(loss, "get_config") else {}
+    except Exception:
+        config = {}
+    name = config.get("name") or getattr(loss, "__name__", None) or type(loss).__name__
+    from_logits = config.get("from_logits")
+    if from_logits is None and callable(loss):
+        keywords = getattr(loss, "keywords", None) or {}  # functools.partial
+        if "from_logits" in keywords:
+            from_logits = bool(keywords["from_logits"])
+        else:
+            try:
+                default = inspect.signature(loss).parameters["from_logits"].default
+                from_logits = bool(default) if default is not inspect.Parameter.empty else None
+            except (KeyError, TypeError, ValueError):
+                from_logits = None
+    return {"name": str(name), "from_logits": from_logits}
+
+
+def _metric_names(model) -> list[str]:
+    try:
+        metrics = model.get_compile_config().get("metrics")
+    except Exception:
+        return []
+    if metrics is None:
+        return []
+    if isinstance(metrics, dict):
+        metrics = list(metrics.values())
+    if not isinstance(metrics, (list, tuple)):
+        metrics = [metrics]
+    names = []
+    for metric in metrics:
+        if isinstance(metric, (list, tuple)):
+            names.extend(str(m) for m in metric)
+        elif isinstance(metric, dict):
+            names.append(str(metric.get("class_name", "")) + " " + str((metric.get("config") or {}).get("name", "")))
+        else:
+            names.append(str(metric))
+    return names
+
+
+def _loss_values(model, probs, logits, labels) -> dict:
+    """The compiled loss on fixed outputs, with integer and one-hot labels (or the error).
+
+    Evaluated through `model.compute_loss` (what `fit` uses) on NumPy outputs, so the
+    value is what the loss computes, whatever the backend; regularisation is subtracted.
+    """
+    import keras
+
+    labels = np.asarray(labels, dtype=np.int64)            # (B,)
+    one_hot = np.eye(probs.shape[1], dtype=np.float32)[labels]  # (B, K)
+    values = {}
+    for output_name, outputs in (("probabilities", probs), ("logits", logits)):
+        for label_name, y in (("integer", labels), ("one_hot", one_hot)):
+            key = f"{output_name}/{label_name}"
+            try:
+                total = model.compute_loss(y=y, y_pred=np.asarray(outputs, dtype=np.float32), training=False)
+                regularisation = sum(float(keras.ops.convert_to_numpy(v)) for v in model.losses)
+                values[key] = float(np.mean(keras.ops.convert_to_numpy(total))) - regularisation
+            except Exception as err:
+                values[key] = _error_text(err)
+    return values
+
+
+def describe(student, input_shape, num_classes, x, labels, probs, logits, seed=0):
+    """Build `build_cnn(input_shape, num_classes)` and describe it.
+
+    Args:
+        x: `(B, H, W, C)` inputs to run through the model.
+        labels: `(B,)` ints; `probs`, `logits`: `(B, K)` fixed outputs on which to
+            evaluate the compiled loss.
+
+    Returns:
+        A dict: `error` (the student's exception) or `is_model`, `type`, `outputs`
+        `(B, ...)` or None, `params`, `layers`, `compiled`, `optimizer`, `metrics`,
+        `loss` (`name`, `from_logits`), `loss_values` ("probabilities/integer" -> float or
+        error text, ...).
+    """
+    import keras
+
+    model, error = _build(student, input_shape, num_classes, seed)
+    if error is not None:
+        return {"error": error}
+    info = {"is_model": isinstance(model, keras.Model), "type": type(model).__name__}
+    if not info["is_model"]:
+        return info
+    try:
+        outputs = model(np.asarray(x, dtype=np.float32), training=False)
+        info["outputs"] = _to_numpy(outputs)
+        info["output_type"] = type(outputs).__name__
+    except Exception as err:
+        return {**info, "error": _student_error("build_cnn", err) | {"during": "calling the model"}}
+    info["params"] = int(model.count_params())
+    info["layers"] = _layers(model)
+    info["compiled"] = bool(getattr(model, "compiled", False))
+    optimizer = getattr(model, "optimizer", None) if info["compiled"] else None
+    info["optimizer"] = type(optimizer).__name__ if optimizer is not None else None
+    info["metrics"] = _metric_names(model) if info["compiled"] else []
+    info["loss"] = _describe_loss(model) if info["compiled"] else {"name": None, "from_logits": None}
+    info["loss_values"] = (
+        _loss_values(model, np.asarray(probs), np.asarray(logits), labels)
+        if info["compiled"] and info["loss"]["name"] is not None
+        else {}
+    )
+    return info
+
+
+def train_and_predict(student, input_shape, num_classes, x_train, y_train, x_test, epochs, batch_size, seed=0):
+    """Build, train with a fixed budget, and return the outputs on the test images.
+
+    Args:
+        x_train: `(N, H, W, C)`, y_train: `(N,)` ints, x_test: `(M, H, W, C)`.
+        epochs, batch_size: the training budget (`fit(..., shuffle=True)`).
+
+    Returns:
+        A dict: `error` (and `during`) when building, training or predicting raised, else
+        `outputs` `(M, K)` float32 and `history` (`fit`'s history: name -> list of floats).
+    """
+    model, error = _build(student, input_shape, num_classes, seed)
+    if error is not None:
+        return {"error": error | {"during": "building"}}
+    try:
+        history = model.fit(
+            np.asarray(x_train, dtype=np.float32),
+            np.asarray(y_train, dtype=np.int64),
+            epochs=int(epochs),
+            batch_size=int(batch_size),
+            shuffle=True,
+            verbose=0,
+        )
+    except Exception as err:
+        return {"error": _student_error("build_cnn", err) | {"during": "model.fit"}}
+    try:
+        outputs = model.predict(np.asarray(x_test, dtype=np.float32), batch_size=256, verbose=0)
+    except Exception as err:
+        return {"error": _student_error("build_cnn", err) | {"during": "model.predict"}}
+    history = {
+        str(name): [float(v) for v in values]
+        for name, values in getattr(history, "history", {}).items()
+    }
+    return {"outputs": _to_numpy(outputs), "history": history}
+
+
+PROBES = {"describe": describe, "train_and_predict": train_and_predict}

@@ -1,0 +1,252 @@
+"""Probes for ex05_vgg16_finetune: build the student's VGG16 classifier, train one step, look.
+
+They run where the student's code runs (the isolated child under `cnnex grade`) and
+return plain data (flags, names, small arrays); the checks in
+`autograder/exercises/ex05_vgg16_finetune.py` judge it. Models are built with
+`weights=None` and small inputs, so nothing is downloaded.
+
+"Frozen" is measured, not read from flags: the probes snapshot every weight, run one
+training step with `fit`, and report which weights are no longer bit-identical.
+
+Glossary: B batch, K classes, H/W an image's height and width.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+import numpy as np
+
+BASE_NAME = "vgg16"
+
+
+def _student_error(function: str, err: BaseException, during: str = "") -> dict:
+    where = ""
+    for frame in reversed(traceback.extract_tb(err.__traceback__)):
+        if frame.filename.startswith("<student"):
+            where = f"at {frame.filename.strip('<>').replace('student ', '')}, line {frame.lineno}"
+            break
+    return {"function": function, "type": type(err).__name__, "message": str(err)[:500], "where": where,
+            "during": during}
+
+
+def _error_text(err: BaseException) -> str:
+    text = str(err).strip()
+    return f"{type(err).__name__}: {text.splitlines()[0] if text else ''}"[:300]
+
+
+def _build(student, num_classes, input_shape, seed):
+    """(model, None) or (None, error dict); NotImplementedError propagates."""
+    from cnnexercises import distribute
+
+    build = student.build_vgg16_classifier
+    distribute.set_seed(int(seed))
+    strategy = distribute.get_strategy()
+    try:
+        with strategy.scope():
+            model = build(int(num_classes), input_shape=tuple(int(n) for n in input_shape), weights=None)
+    except NotImplementedError:
+        raise
+    except Exception as err:
+        return None, _student_error("build_vgg16_classifier", err, "building")
+    return model, None
+
+
+def _base(model):
+    """The "vgg16" sub-model, or None."""
+    try:
+        return model.get_layer(BASE_NAME)
+    except (ValueError, AttributeError):
+        return None
+
+
+def _parts(model, base) -> list[tuple[str, object]]:
+    """(part, variable) for every weight: "block1".."block5" inside the base, else "head"."""
+    inside = {}
+    if base is not None:
+        for layer in getattr(base, "layers", []):
+            part = layer.name.split("_", 1)[0] if layer.name.startswith("block") else "base"
+            for variable in layer.weights:
+                inside[id(variable)] = part
+    return [(inside.get(id(v), "head"), v) for v in model.weights]
+
+
+def _snapshot(variables) -> list[np.ndarray]:
+    import keras
+
+    return [np.array(keras.ops.convert_to_numpy(v), copy=True) for v in variables]
+
+
+def _structure(model) -> dict:
+    """Plain facts about a model: compiled, the base, each weight's part and trainable flag."""
+    import keras
+
+    info = {"is_model": isinstance(model, keras.Model), "type": type(model).__name__}
+    if not info["is_model"]:
+        return info
+    base = _base(model)
+    info["layer_names"] = [str(layer.name) for layer in model.layers]
+    info["base_found"] = base is not None
+    info["base_is_model"] = isinstance(base, keras.Model)
+    info["base_params"] = int(base.count_params()) if base is not None else 0
+    info["compiled"] = bool(getattr(model, "compiled", False))
+    trainable = {id(v) for v in model.trainable_weights}
+    parts = _parts(model, base)
+    info["weights"] = {
+        "names": [str(getattr(v, "path", v.name)) for _, v in parts],
+        "parts": [part for part, _ in parts],
+        "trainable": [id(v) in trainable for _, v in parts],
+    }
+    return info
+
+
+def _train_step(model, x, labels) -> dict:
+    """One `fit` step on `(x, labels)`; which weights changed (bit for bit), or the error."""
+    variables = list(model.weights)
+    before = _snapshot(variables)
+    try:
+        model.fit(np.asarray(x, dtype=np.float32), np.asarray(labels, dtype=np.int64),
+                  batch_size=len(x), epochs=1, shuffle=False, verbose=0)
+    except Exception as err:
+        return {"error": _error_text(err)}
+    after = _snapshot(variables)
+    return {
+        "changed": [not np.array_equal(a, b) for a, b in zip(before, after)],
+        "finite": bool(all(np.all(np.isfinite(a)) for a in after)),
+    }
+
+
+def _learning_rate(model):
+    import keras
+
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None:
+        return None
+    try:
+        return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+    except Exception:
+        return None
+
+
+def after_build(student, num_classes, input_shape, x, labels, seed=0):
+    """Build the classifier, describe it, run it on `x`, train one step.
+
+    Args:
+        x: `(B, H, W, 3)` raw RGB in [0, 255]; labels: `(B,)` ints.
+
+    Returns:
+        A dict: `error`, or `_structure`'s facts plus `outputs` `(B, ...)` and `step`
+        (`changed` per weight, in `weights` order, or `error`).
+    """
+    model, error = _build(student, num_classes, input_shape, seed)
+    if error is not None:
+        return {"error": error}
+    info = _structure(model)
+    if not info["is_model"]:
+        return info
+    import keras
+
+    try:
+        info["outputs"] = np.asarray(keras.ops.convert_to_numpy(model(np.asarray(x, np.float32), training=False)))
+    except Exception as err:
+        return {**info, "error": _student_error("build_vgg16_classifier", err, "calling the model")}
+    info["step"] = _train_step(model, x, labels) if info["compiled"] else {"error": "not compiled"}
+    return info
+
+
+def _frozen_classifier(num_classes, input_shape, seed):
+    """The model `unfreeze_top_block` expects, built here so that its checks do not depend
+    on the student's `build_vgg16_classifier`: a frozen "vgg16" base between the
+    preprocessing and a softmax head, compiled with Adam."""
+    import keras
+
+    from cnnexercises import distribute
+
+    distribute.set_seed(int(seed))
+    with distribute.get_strategy().scope():
+        base = keras.applications.VGG16(include_top=False, weights=None, input_shape=tuple(input_shape))
+        base.trainable = False
+        inputs = keras.Input(shape=tuple(input_shape))                   # (B, H, W, 3) RGB 0..255
+        x = keras.applications.vgg16.preprocess_input(inputs)            # (B, H, W, 3) BGR, centred
+        x = keras.layers.GlobalAveragePooling2D()(base(x, training=False))  # (B, 512)
+        outputs = keras.layers.Dense(int(num_classes), activation="softmax")(x)  # (B, K)
+        model = keras.Model(inputs, outputs, name="vgg16_classifier")
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def after_unfreeze(student, num_classes, input_shape, x, labels, learning_rate, seed=0):
+    """Train a frozen VGG16 classifier's head one step, `unfreeze_top_block`, train one more step.
+
+    The first step is what the notebook does before fine-tuning (and it lets Keras build
+    its training function and optimizer), so a model that is not recompiled after its
+    layers change keeps training the old set of weights, or fails.
+    `learning_rate=None` calls `unfreeze_top_block(model)` with its default.
+
+    Returns:
+        A dict: `error`, or `_structure`'s facts about the returned model plus
+        `returned` (the type `unfreeze_top_block` returned), `learning_rate` (of the
+        model's optimizer, or None) and `step` (`changed` per weight, or `error`).
+    """
+    unfreeze = student.unfreeze_top_block
+    model = _frozen_classifier(num_classes, input_shape, seed)
+    first = _train_step(model, x, labels)
+    if "error" in first:
+        raise RuntimeError(f"training the frozen classifier failed: {first['error']}")
+    try:
+        if learning_rate is None:  # the function's own default
+            returned = unfreeze(model)
+        else:
+            returned = unfreeze(model, learning_rate=float(learning_rate))
+    except NotImplementedError:
+        raise
+    except Exception as err:
+        return {"error": _student_error("unfreeze_top_block", err, "unfreezing")}
+    info = {"returned": type(returned).__name__}
+    import keras
+
+    target = returned if isinstance(returned, keras.Model) else model
+    info.update(_structure(target))
+    info["learning_rate"] = _learning_rate(target)
+    info["step"] = _train_step(target, x, labels)
+    return info
+
+
+def base_input(student, num_classes, input_shape, x, seed=0):
+    """What the "vgg16" sub-model receives when the whole model is called on raw `x`.
+
+    The base's `call` is wrapped for one eager forward pass to record its input, so this
+    works whatever the model does in front of the base (a Lambda, keras.ops, a layer).
+
+    Returns:
+        A dict: `error`, or `base_found`, `calls` (how many times the base ran) and
+        `seen` `(B, H, W, 3)` (what it received the first time) or None.
+    """
+    import keras
+
+    model, error = _build(student, num_classes, input_shape, seed)
+    if error is not None:
+        return {"error": error}
+    if not isinstance(model, keras.Model):
+        return {"is_model": False, "type": type(model).__name__}
+    base = _base(model)
+    if base is None:
+        return {"is_model": True, "base_found": False, "layer_names": [str(layer.name) for layer in model.layers]}
+    seen = []
+    call = base.call
+
+    def recording_call(inputs, *args, **kwargs):
+        seen.append(np.array(keras.ops.convert_to_numpy(inputs), dtype=np.float32))
+        return call(inputs, *args, **kwargs)
+
+    base.call = recording_call
+    try:
+        model(np.asarray(x, dtype=np.float32), training=False)
+    except Exception as err:
+        return {"error": _student_error("build_vgg16_classifier", err, "calling the model")}
+    finally:
+        del base.call
+    return {"is_model": True, "base_found": True, "calls": len(seen), "seen": seen[0] if seen else None}
+
+
+PROBES = {"after_build": after_build, "after_unfreeze": after_unfreeze, "base_input": base_input}
