@@ -298,15 +298,52 @@ def _shapes_cnn(image_size, num_classes):
     return model
 
 
+def _fit_jax(args, x, y, num_classes):
+    """The JAX route of `main`: each process fits its own shard with plain `fit`."""
+    import keras
+
+    from cnnexercises.distribute import set_seed
+
+    workers = cluster_config(args.workers, args.index)["cluster"]["worker"]
+    n = len(workers)
+    if args.batch_size % n:
+        raise ValueError(
+            f"`--batch-size` must be divisible by the number of processes ({n}). Received: batch_size={args.batch_size}"
+        )
+    strategy = jax_multi_process(workers[0], n, args.index)
+    set_seed(args.seed)  # the same initial weights in every process
+    with strategy.scope():
+        model = _shapes_cnn(args.image_size, num_classes)
+
+    def report(epoch, logs):
+        if args.index == 0:
+            print(
+                f"epoch {epoch + 1}/{args.epochs}: loss {logs['loss']:.4f}, accuracy {logs['accuracy']:.4f} "
+                f"({strategy.num_replicas_in_sync} replicas)",
+                flush=True,
+            )
+
+    keep = len(x) - len(x) % n                                            # equal shards
+    fitted = model.fit(
+        x[args.index:keep:n], y[args.index:keep:n],                       # (keep / n, S, S, 3)
+        batch_size=args.batch_size // n, epochs=args.epochs, shuffle=True, verbose=0,
+        callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=report)],
+    )
+    history = {k: [float(v) for v in fitted.history[k]] for k in ("loss", "accuracy")}
+    return model, history
+
+
 def main(argv=None):
     """`python -m cnnexercises.multi_worker`: train the small shapes CNN on a cluster."""
     parser = argparse.ArgumentParser(
         prog="python -m cnnexercises.multi_worker",
-        description="Train a small CNN on generated shapes across several workers "
-        "(MultiWorkerMirroredStrategy, custom training loop). Start one process per worker.",
+        description="Train a small CNN on generated shapes across several workers; start one "
+        "process per worker. TensorFlow backend: MultiWorkerMirroredStrategy with a custom "
+        "training loop. KERAS_BACKEND=jax: keras.distribution over the processes and plain fit "
+        "(the first --workers entry is the coordinator; the others only count the processes).",
     )
     parser.add_argument("--workers", help="comma-separated host:port of every worker, same order everywhere "
-                        "(default: the TF_CONFIG environment variable)")
+                        "(TensorFlow only: default the TF_CONFIG environment variable)")
     parser.add_argument("--index", type=int, help="this worker's position in --workers (0 = chief)")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=64, help="global batch size (default 64)")
@@ -318,22 +355,28 @@ def main(argv=None):
     if (args.workers is None) != (args.index is None):
         parser.error("--workers and --index go together")
 
+    import keras
+
     from cnnexercises.shapes import SHAPE_CLASSES, load_shapes
 
     (x, y), _ = load_shapes(args.n_train, 0, image_size=args.image_size, seed=args.seed)
-    model, history = train_multi_worker(
-        lambda: _shapes_cnn(args.image_size, len(SHAPE_CLASSES)),
-        x,
-        y,
-        workers=args.workers,
-        index=args.index,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        seed=args.seed,
-    )
+    if keras.config.backend() == "jax":
+        if args.workers is None:
+            parser.error("--workers and --index are required with KERAS_BACKEND=jax")
+        model, history = _fit_jax(args, x, y, len(SHAPE_CLASSES))
+    else:
+        model, history = train_multi_worker(
+            lambda: _shapes_cnn(args.image_size, len(SHAPE_CLASSES)),
+            x,
+            y,
+            workers=args.workers,
+            index=args.index,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            seed=args.seed,
+        )
     if args.save_weights:
-        weights = model.get_weights()
-        np.savez(args.save_weights, *weights)
+        np.savez(args.save_weights, *model.get_weights())
     print(json.dumps({"history": history}), flush=True)
     return 0
 
