@@ -188,7 +188,10 @@ class Grader:
     def zygote(self) -> Zygote:
         if self._zygote is None or not self._zygote.alive():
             probes_for(self.exercise.name)  # fails here, in the grader, if the probes module is broken
-            self._zygote = Zygote(self.exercise.name, hide=self.hide + [str(self.out)], **self.options.isolation)
+            preload = ["keras"] if self.exercise.uses_keras else []
+            self._zygote = Zygote(
+                self.exercise.name, hide=self.hide + [str(self.out)], preload=preload, **self.options.isolation
+            )
         return self._zygote
 
     def close(self) -> None:
@@ -199,33 +202,44 @@ class Grader:
     def key(self, sub: Submission) -> str:
         return submission_key(self.exercise, sub, self.version, self.options)
 
+    def report(self, path: str | Path) -> tuple[Report, list[str]]:
+        """Check one file in a sandboxed child: its `Report` and the protections its child had.
+
+        Raises:
+            GraderError: the grader itself failed (the isolation server died); nothing is decided.
+        """
+        start = time.perf_counter()
+        ex, path = self.exercise, Path(path)
+        try:
+            units = read_units(path)
+        except LoadError as err:
+            report, sandbox = unloadable(ex, str(err), hidden=True), []
+        else:
+            policy = policy_failures(_trees(units), ex.functions, ex.numpy_only)
+            filename = safe_name(path.stem) + path.suffix
+            budget = Budget(
+                self.options.timeout,
+                self.options.timeout,
+                self.options.memory_mb,
+                max_processes=512 if ex.uses_keras else 64,  # TensorFlow's thread pools count
+            )
+            with IsolatedStudent(self.zygote, ex, filename, path.read_bytes(), budget) as student:
+                results = run_checks(student.watching(ex), student, self.reference, hidden=True, policy=policy)
+            if student.failure is not None:
+                raise student.failure
+            report, sandbox = Report(ex.name, results, list(student.problems)), student.sandbox
+        report.execution_time = time.perf_counter() - start
+        return report, sandbox
+
     def grade(self, sub: Submission) -> Outcome:
         """Grade `sub` and write its results; a failure of the grader itself is returned, not raised."""
         start = time.perf_counter()
-        ex = self.exercise
         try:
-            source = sub.path.read_bytes()
-            sha = hashlib.sha256(source).hexdigest()
-            try:
-                units = read_units(sub.path)
-            except LoadError as err:
-                report = unloadable(ex, str(err), hidden=True)
-                sandbox: list[str] = []
-            else:
-                policy = policy_failures(_trees(units), ex.functions, ex.numpy_only)
-                filename = safe_name(sub.path.stem) + sub.path.suffix
-                budget = Budget(self.options.timeout, self.options.timeout, self.options.memory_mb)
-                with IsolatedStudent(self.zygote, ex, filename, source, budget) as student:
-                    results = run_checks(student.watching(ex), student, self.reference, hidden=True, policy=policy)
-                if student.failure is not None:
-                    raise student.failure
-                report = Report(ex.name, results, list(student.problems))
-                sandbox = student.sandbox
-        except GraderError as err:
+            sub = dataclasses.replace(sub, sha256=hashlib.sha256(sub.path.read_bytes()).hexdigest())
+            report, sandbox = self.report(sub.path)
+        except (GraderError, OSError) as err:
             self.close()
             return Outcome(sub.name, error=str(err), seconds=time.perf_counter() - start)
-        report.execution_time = time.perf_counter() - start
-        sub = dataclasses.replace(sub, sha256=sha)
         self._write(sub, report, sandbox)
         statuses: dict[str, int] = {}
         for r in report.results:

@@ -261,7 +261,7 @@ def _private_mounts(plan: Plan, stage: str) -> None:
     _unshare(CLONE_NEWNS | CLONE_NEWNET)
     _mount("none", "/", None, MS_REC | MS_PRIVATE)
     _expose(plan.keep, stage)
-    _hide(plan.hide, plan.keep)
+    _hide(plan.hide, plan.keep + [os.path.dirname(plan.workdir)])
     if os.path.isdir("/dev/shm"):
         _mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=16m")
     owner = "" if plan.uid is None else f",uid={plan.uid},gid={plan.uid}"
@@ -273,11 +273,14 @@ def _private_mounts(plan: Plan, stage: str) -> None:
 # --------------------------------------------------------------------------- landlock
 
 
-def _allow_tree(rules: landlock.Ruleset, root: str, rights: int, hidden: list[str]) -> None:
-    """Allow `rights` under `root` except under the hidden paths (allowed entry by entry around them)."""
-    if any(within(root, h) for h in hidden) or not os.path.exists(root):
+def _allow_tree(rules: landlock.Ruleset, root: str, rights: int, hidden: list[str], top: bool = True) -> None:
+    """Allow `rights` under `root` except under the hidden paths (allowed entry by entry around them).
+
+    A `top` folder is allowed even inside a hidden one (a kept package inside the hidden repository).
+    """
+    if not os.path.exists(root) or (not top and any(within(root, h) for h in hidden)):
         return
-    if not any(within(h, root) for h in hidden):
+    if not any(within(h, root) and h != root for h in hidden):
         rules.allow(root, rights)
         return
     try:
@@ -285,13 +288,15 @@ def _allow_tree(rules: landlock.Ruleset, root: str, rights: int, hidden: list[st
     except OSError:
         return
     for entry in entries:
-        _allow_tree(rules, os.path.join(root, entry), rights, hidden)
+        _allow_tree(rules, os.path.join(root, entry), rights, hidden, top=False)
 
 
 def _landlock_rules(plan: Plan) -> landlock.Ruleset:
     rules = landlock.Ruleset(plan.landlock)
     hidden = [os.path.realpath(h) for h in plan.hide]
-    for tree in list(SYSTEM_TREES) + plan.keep:
+    for tree in SYSTEM_TREES:
+        _allow_tree(rules, os.path.realpath(tree), landlock.READ, hidden, top=False)
+    for tree in plan.keep:
         _allow_tree(rules, os.path.realpath(tree), landlock.READ, hidden)
     rules.allow("/proc", landlock.READ_FILE | landlock.READ_DIR)
     rules.allow("/sys", landlock.READ_FILE | landlock.READ_DIR)

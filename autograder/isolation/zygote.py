@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import importlib.util
 import json
 import os
 import shutil
@@ -109,6 +110,8 @@ class Zygote:
             [sys.executable, "-m", "autograder.isolation.zygote", str(theirs.fileno())],
             pass_fds=[theirs.fileno()],
             stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=None if os.environ.get("CNNEX_GRADE_DEBUG") else subprocess.DEVNULL,  # TF's start-up noise
             cwd="/",
             env=env,
         )
@@ -219,6 +222,18 @@ def _preload(exercise: str, extra: list[str]) -> dict:
     return probes_for(exercise)
 
 
+def _public_packages() -> list[str]:
+    """Folders of packages a child may import lazily although they live in the hidden repository.
+
+    `cnnexercises` is what students import themselves (datasets, plotting, distribute): the
+    probes of the Keras exercises use it. Nothing in it is secret.
+    """
+    spec = importlib.util.find_spec("cnnexercises")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    return [os.path.realpath(p) for p in spec.submodule_search_locations]
+
+
 def _children(pid: int) -> list[int]:
     out = []
     for entry in os.listdir("/proc"):
@@ -302,7 +317,7 @@ def main(argv: list[str]) -> None:
         control.send(json.dumps({"error": f"{type(err).__name__}: {err}"}).encode())
         return
     hide = [h for h in config.get("hide", []) if h]
-    keep = sandbox.interpreter_trees(exclude=hide + [base])
+    keep = sandbox.interpreter_trees(exclude=hide + [base]) + _public_packages()
     stage = os.path.join(base, "stage")
     os.mkdir(stage, 0o700)
     protections = ["separate process per submission, killed with everything it started"]

@@ -1,0 +1,339 @@
+"""`cnnex grade`: a class's submissions graded in isolation, resumably, into a gradebook.
+
+The hostile corpus (`tests/hostile/`) is graded in one batch with an honest solution and
+the untouched stub: each file must get exactly its expected score and statuses, no file
+of the grader may change, and no process may be left behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from helpers_exercises import assignment_path, solution_path, student_file
+
+from autograder import exercises
+from autograder.checks import CRASHED, ERROR, MEMORY, NOT_IMPLEMENTED, PASSED, TIMEOUT, Result
+from autograder.cli import main
+from autograder.errors import GraderError
+from autograder.grading import Options, grade
+from autograder.isolation import sandbox
+from autograder.reports import gradebook
+from autograder.reports.html import feedback_page, history_svg
+from autograder.submissions import MAX_MEMBERS, collect, extract_zip, in_shard
+
+ROOT = Path(__file__).resolve().parent.parent
+HOSTILE = Path(__file__).resolve().parent / "hostile"
+EX01 = exercises.get("ex01")
+STRIDES = "conv2d: strides differ per axis"
+PAD = "zero_pad: pads height and width only"
+ALL = "*"  # every check
+
+# name -> (total out of 18, {check name, function or ALL: status}); other checks pass when total > 0
+EXPECTED = {
+    "honest": (18, {}),
+    "stub": (0, {ALL: NOT_IMPLEMENTED}),
+    "loop_in_conv2d": (17, {STRIDES: TIMEOUT}),
+    "loop_at_import": (0, {ALL: TIMEOUT}),
+    "memory_bomb": (17, {STRIDES: MEMORY}),
+    "os_exit_in_function": (17, {STRIDES: CRASHED}),
+    "sys_exit_in_function": (17, {STRIDES: CRASHED}),
+    "os_exit_at_import": (0, {ALL: CRASHED}),
+    "sys_exit_at_import": (18, {}),
+    "segfault": (17, {STRIDES: CRASHED}),
+    "sigterm_ignored": (17, {STRIDES: TIMEOUT}),
+    "fork_bomb": (18, {}),
+    "floods_output": (18, {}),
+    "snoops": (17, {PAD: ERROR}),
+    "writes_grader_files": (17, {PAD: ERROR}),
+    "forges_replies": (17, {STRIDES: ERROR}),
+    "monkeypatches_grader": (0, {}),
+    "always_equal": (0, {}),
+    "object_arrays": (0, {}),
+    "bad_binary": (0, {ALL: ERROR}),
+    "bad_corrupt_notebook": (0, {ALL: ERROR}),
+    "bad_empty": (0, {ALL: ERROR}),
+    "bad_syntax_error": (0, {ALL: ERROR}),
+    "bad_missing_import": (4, {"zero_pad": ERROR, "conv_single_step": ERROR, "conv2d": ERROR}),
+    "bad_missing_functions": (7, {"conv_single_step": ERROR, "conv2d": ERROR}),
+}
+MESSAGES = {
+    "bad_binary": "binary file",
+    "bad_corrupt_notebook": "not a valid notebook",
+    "bad_empty": "is empty",
+    "bad_syntax_error": "SyntaxError",
+    "bad_missing_import": "NameError: name 'np' is not defined",
+    "bad_missing_functions": "`conv2d` is not defined in your file",
+    "segfault": "SIGSEGV",
+    "os_exit_in_function": "exited with code 0",
+    "sys_exit_in_function": "called exit()",
+    "memory_bomb": "ran out of memory",
+    "loop_at_import": "loading your file did not finish",
+    "os_exit_at_import": "loading your file",
+}
+GUARDED = ["autograder/checks.py", "autograder/loading.py", "autograder/exercises/ex01_convolution.py",
+           "solutions/ex01_convolution.py"] + [f"autograder/isolation/{f}" for f in
+           ("child.py", "protocol.py", "proxy.py", "sandbox.py", "zygote.py", "landlock.py")]
+
+
+def _hashes(paths) -> dict:
+    return {p: hashlib.sha256((ROOT / p).read_bytes()).hexdigest() for p in paths}
+
+
+def _leftovers() -> list[str]:
+    """Processes of the sandbox users, or zygotes, still running."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
+        if sandbox.UID_BASE <= uid < sandbox.UID_BASE + sandbox.UID_COUNT or "isolation.zygote" in cmdline:
+            found.append(f"{entry} uid={uid} {cmdline}")
+    return found
+
+
+def _results(out: Path, name: str) -> dict:
+    return json.loads((out / name / "results.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def hostile_batch(tmp_path_factory):
+    """Grade the corpus, the solution and the stub in one run (2 jobs, 3 s per check, 128 MB)."""
+    base = tmp_path_factory.mktemp("hostile")
+    subs, out = base / "submissions", base / "grades"
+    subs.mkdir()
+    for path in HOSTILE.iterdir():
+        data = path.read_bytes()
+        for key, value in (("@REPO@", ROOT), ("@OUT@", out), ("@SUBMISSIONS@", subs)):
+            data = data.replace(key.encode(), str(value).encode())
+        (subs / path.name).write_bytes(data)
+    shutil.copy(solution_path("ex01"), subs / "honest.py")
+    shutil.copy(assignment_path("ex01"), subs / "stub.ipynb")
+    Path("/tmp/cnnex-hostile-unpickled").unlink(missing_ok=True)
+    before = _hashes(GUARDED)
+    summary = grade("ex01", [subs], out, Options(timeout=3, memory_mb=128, jobs=2))
+    return summary, out, before
+
+
+@pytest.mark.slow
+def test_every_hostile_submission_gets_exactly_its_expected_score(hostile_batch):
+    summary, out, _ = hostile_batch
+    assert not summary.failed
+    assert sorted(o.name for o in summary.outcomes) == sorted(EXPECTED)
+    for name, (total, statuses) in EXPECTED.items():
+        doc = _results(out, name)
+        assert doc["score"] == total and doc["max_score"] == 18, (name, doc["score"])
+        for test in doc["tests"]:
+            status = test["tags"][1]
+            function = test["name"].split(":")[0]
+            wanted = statuses.get(test["name"], statuses.get(function, statuses.get(ALL, PASSED if total else None)))
+            if wanted is None:
+                assert status != PASSED, (name, test["name"])
+            else:
+                assert status == wanted, (name, test["name"], status, test["output"])
+        text = doc["output"] + "\n".join(t["output"] for t in doc["tests"])
+        assert MESSAGES.get(name, "") in text, (name, text[:500])
+
+
+@pytest.mark.slow
+def test_snooping_and_writing_are_denied_and_change_nothing(hostile_batch):
+    _, out, before = hostile_batch
+    for name in ("snoops", "writes_grader_files"):
+        report = next(t["output"] for t in _results(out, name)["tests"] if t["name"] == PAD)
+        attempts = [line for line in report.splitlines() if ": " in line and ("DENIED" in line or "OK" in line)]
+        assert len(attempts) >= 6, report
+        assert all("DENIED" in line for line in attempts), report
+    assert _hashes(GUARDED) == before
+    assert not (ROOT / "pwned.txt").exists()
+    assert _results(out, "honest")["score"] == 18  # its results.json was not touched by the writer
+    assert not Path("/tmp/cnnex-hostile-unpickled").exists()
+
+
+@pytest.mark.slow
+def test_an_import_time_hang_costs_one_time_limit_not_one_per_check(hostile_batch):
+    _, out, _ = hostile_batch
+    assert _results(out, "loop_at_import")["execution_time"] < 2 * 3 + 2
+
+
+@pytest.mark.slow
+def test_no_process_is_left_after_grading(hostile_batch):
+    assert _leftovers() == []
+
+
+@pytest.mark.slow
+def test_feedback_and_gradebook_are_written_for_every_submission(hostile_batch):
+    _, out, _ = hostile_batch
+    checks, rows = gradebook.read(out / "gradebook.csv")
+    assert checks == [c.name for c in EX01.checks]
+    assert {r["submission"]: float(r["total"]) for r in rows} == {n: float(t) for n, (t, _) in EXPECTED.items()}
+    assert "TIMEOUT x16" in next(r["notes"] for r in rows if r["submission"] == "loop_at_import")
+    for name in EXPECTED:
+        page = (out / name / "feedback.html").read_text()
+        assert page.startswith("<!DOCTYPE html>") and f"<strong>{name}</strong>" in page
+        meta = json.loads((out / name / "grading.json").read_text())
+        assert meta["submission"] == name and len(meta["key"]) == 64
+
+
+# --------------------------------------------------------------------------- resuming, shards, merging
+
+
+def _class(tmp_path: Path) -> Path:
+    """A small class: the solution, the stub and two mistakes."""
+    subs = tmp_path / "class"
+    subs.mkdir()
+    shutil.copy(solution_path("ex01"), subs / "ada.py")
+    shutil.copy(assignment_path("ex01"), subs / "bob.ipynb")
+    student_file(subs, "ex01", {"zero_pad": "def zero_pad(images, padding):\n    return images\n"}, name="cy.py")
+    student_file(subs, "ex01", {"conv_single_step": "def conv_single_step(w, k, b=0.0):\n    return 0.0\n"},
+                 name="dee.py")
+    return subs
+
+
+def _tests(out: Path, name: str) -> list:
+    return [(t["name"], t["score"], t["status"], t["output"]) for t in _results(out, name)["tests"]]
+
+
+def test_a_second_run_skips_what_is_graded_and_regrades_a_changed_file(tmp_path):
+    subs, out = _class(tmp_path), tmp_path / "out"
+    first = grade("ex01", [subs], out, Options(timeout=10), stream=open(os.devnull, "w"))
+    assert [o.name for o in first.graded] == ["ada", "bob", "cy", "dee"]
+    before = {n: _tests(out, n) for n in ("ada", "bob", "cy", "dee")}
+    stamp = (out / "ada" / "results.json").stat().st_mtime_ns
+
+    again = grade("ex01", [subs], out, Options(timeout=10), stream=open(os.devnull, "w"))
+    assert len(again.skipped) == 4 and not again.graded
+    assert (out / "ada" / "results.json").stat().st_mtime_ns == stamp
+
+    shutil.copy(solution_path("ex01"), subs / "bob.ipynb")
+    (subs / "bob.ipynb").rename(subs / "bob.py")
+    third = grade("ex01", [subs], out, Options(timeout=10, force=False), stream=open(os.devnull, "w"))
+    assert [o.name for o in third.graded] == ["bob"] and _results(out, "bob")["score"] == 18
+
+    forced = grade("ex01", [subs], out, Options(timeout=10, force=True), stream=open(os.devnull, "w"))
+    assert len(forced.graded) == 4
+    assert {n: _tests(out, n) for n in ("ada", "cy", "dee")} == {n: before[n] for n in ("ada", "cy", "dee")}
+
+
+def test_shards_split_the_class_and_merge_into_the_full_gradebook(tmp_path, capsys):
+    subs = _class(tmp_path)
+    whole = grade("ex01", [subs], tmp_path / "all", Options(timeout=10, jobs=2), stream=open(os.devnull, "w"))
+    names = [o.name for o in whole.outcomes]
+    shards = []
+    for i in range(3):
+        out = tmp_path / f"shard{i}"
+        s = grade("ex01", [subs], out, Options(timeout=10, shard=(i, 3)), stream=open(os.devnull, "w"))
+        shards.append(out)
+        assert [o.name for o in s.outcomes] == [n for n in names if in_shard(n, (i, 3))]
+    assert main(["gradebook", "merge", *map(str, shards), "--out", str(tmp_path / "merged")]) == 0
+    assert "Merged 4 submission(s)" in capsys.readouterr().out
+    merged = (tmp_path / "merged" / "gradebook.csv").read_text()
+    assert merged == (tmp_path / "all" / "gradebook.csv").read_text()
+
+
+def test_merge_refuses_gradebooks_of_different_exercises(tmp_path):
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    gradebook.write(a, ["conv2d: x"], [{"submission": "s", "total": "1", "max_score": "1", "conv2d: x": "1"}])
+    gradebook.write(b, ["zero_pad: y"], [{"submission": "t", "total": "1", "max_score": "1", "zero_pad: y": "1"}])
+    with pytest.raises(GraderError, match="other checks"):
+        gradebook.merge([a, b])
+
+
+def test_cli_grades_a_folder_and_prints_a_summary(tmp_path, capsys):
+    subs = tmp_path / "class"
+    subs.mkdir()
+    shutil.copy(solution_path("ex01"), subs / "ada.py")
+    assert main(["grade", "ex01", str(subs), "--out", str(tmp_path / "out"), "--jobs", "1", "--timeout", "10"]) == 0
+    captured = capsys.readouterr()
+    assert "Graded 1 submission(s) of ex01_convolution" in captured.out and "mean score 18.00/18" in captured.out
+    assert "isolation:" in captured.err and "1/1" in captured.err
+    with open(tmp_path / "out" / "gradebook.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows[0]["submission"] == "ada" and rows[0]["total"] == "18"
+
+
+@pytest.mark.parametrize("bad", ["3/2", "1", "a/b", "-1/2"])
+def test_cli_rejects_a_malformed_shard(tmp_path, bad, capsys):
+    with pytest.raises(SystemExit):
+        main(["grade", "ex01", str(tmp_path), "--out", str(tmp_path / "o"), "--shard", bad])
+    err = capsys.readouterr().err
+    assert "I/N" in err or "0 <= I < N" in err
+
+
+# --------------------------------------------------------------------------- finding submissions
+
+
+def test_lms_zip_is_extracted_without_escaping_its_folder(tmp_path):
+    archive = tmp_path / "download.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("Ada Lovelace_1_assignsubmission_file_/ex01_convolution.ipynb", "{}")
+        zf.writestr("bob_22_33_ex01.py", "x = 1\n")
+        zf.writestr("../escape.py", "x = 1\n")
+        zf.writestr("/absolute.py", "x = 1\n")
+        zf.writestr("__MACOSX/._bob.py", "junk")
+        zf.writestr("notes.txt", "not a submission")
+        link = zipfile.ZipInfo("link.py")
+        link.external_attr = 0o120777 << 16
+        zf.writestr(link, "/etc/passwd")
+    scratch = tmp_path / "scratch"
+    subs = collect([archive], scratch)
+    assert [s.name for s in subs] == ["Ada_Lovelace_1_assignsubmission_file", "bob_22_33_ex01"]
+    assert all(s.path.resolve().is_relative_to(scratch.resolve()) for s in subs)
+    assert not (tmp_path / "escape.py").exists() and not Path("/absolute.py").exists()
+
+
+def test_zip_bombs_are_refused(tmp_path, monkeypatch):
+    import autograder.submissions as submissions
+
+    archive = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("a.py", "#" * 2_000_000)
+    monkeypatch.setattr(submissions, "MAX_MEMBER_BYTES", 100_000)
+    with pytest.raises(GraderError, match="size limit"):
+        extract_zip(archive, tmp_path / "x")
+    assert MAX_MEMBERS > 0
+
+
+def test_names_are_safe_and_unique(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "x y.py").write_text("x = 1\n")
+    (tmp_path / "a" / "x_y.ipynb").write_text("{}")
+    (tmp_path / "b" / "deep").mkdir(parents=True)
+    (tmp_path / "b" / "deep" / "one.py").write_text("x = 1\n")
+    (tmp_path / "b" / "two.py").write_text("x = 1\n")
+    (tmp_path / ".hidden.py").write_text("x = 1\n")
+    names = [s.name for s in collect([tmp_path], tmp_path / "scratch")]
+    assert names == ["a__x_y", "a__x_y-2", "b__deep__one", "b__two"]
+
+
+def test_a_missing_path_is_a_clear_error(tmp_path):
+    with pytest.raises(GraderError, match="No such file"):
+        grade("ex01", [tmp_path / "nope"], tmp_path / "out")
+
+
+# --------------------------------------------------------------------------- feedback page
+
+
+def test_feedback_page_escapes_text_and_draws_the_training_curve():
+    history = {"loss": [1.2, 0.7, 0.4], "accuracy": [0.5, 0.8, 0.9], "note": "ignored"}
+    results = [
+        Result("build_cnn: trains", "build_cnn", 3, 3, PASSED, "passed", artifacts={"history": history}),
+        Result("build_cnn: <b>bold</b>", "build_cnn", 0, 1, "failed", "got <script>alert(1)</script>"),
+        Result("build_cnn: hidden", "build_cnn", 0, 1, "failed", "hidden: failed", hidden=True,
+               artifacts={"history": {"loss": [9.0, 8.0]}}),
+    ]
+    page = feedback_page("ex04 — Keras", "alice", results, ["cell 3, line 1: SyntaxError"])
+    assert "<script>" not in page and "&lt;script&gt;" in page and "&lt;b&gt;bold" in page
+    assert page.count("<svg") == 2  # loss and accuracy of the public check, nothing of the hidden one
+    assert "Score: <strong>3</strong> / 5" in page and "SyntaxError" in page and "(hidden)" in page
+    assert history_svg({"loss": [float("nan")]}) == ""
