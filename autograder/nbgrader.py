@@ -59,8 +59,9 @@ CELL_TIMEOUT = 600
 _DEF = re.compile(r"^\s*def (?P<name>\w+)\s*\(")
 _GRADE_ID = re.compile(r"^[A-Za-z0-9_\-]+$")
 
-# Lines that silence TensorFlow before it is imported: with them, no C++ log line or absl
-# warning reaches stderr, where nbgrader would read it as a failure of the cell.
+# Lines that quiet TensorFlow before it is imported: its C++ logs and absl warnings stay off
+# stderr, where nbgrader reads a failure of the cell. Keras is imported right away, so the
+# notices printed while it loads land in this first cell, which is not graded.
 QUIET_TENSORFLOW = """\
 import os
 
@@ -68,6 +69,7 @@ os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # no TensorFlow C++ log lines on stder
 import absl.logging
 
 absl.logging.set_verbosity(absl.logging.ERROR)
+import keras  # start-up notices go to this cell, not to a graded one
 """
 
 SUMMARY = """\
