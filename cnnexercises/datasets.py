@@ -239,6 +239,8 @@ def _as_nhwc(x, y):
     x = np.asarray(x)
     if x.ndim == 3:
         x = x[..., None]                               # (N, H, W) -> (N, H, W, 1)
+    elif x.ndim == 4 and x.shape[1] in (1, 3) and x.shape[-1] not in (1, 3):
+        x = x.transpose(0, 2, 3, 1)                    # channels_first config: NCHW -> NHWC
     x = (x / 255.0).astype(np.float32)                 # uint8 0..255 -> [0, 1]
     y = np.asarray(y).reshape(-1).astype(np.int64)     # (N, 1) -> (N,)
     return x, y

@@ -286,6 +286,11 @@ def test_keras_datasets_come_back_as_nhwc_floats_with_flat_int_labels(monkeypatc
     (x, y), (_, y_test) = load_keras_dataset("cifar10")
     assert x.shape == (3, 32, 32, 3) and x.max() == 1.0
     assert y.tolist() == [1, 2, 3] and y_test.shape == (3,)
+    # With keras.json set to channels_first, Keras returns CIFAR-10 as NCHW: still NHWC here.
+    nchw = np.arange(2 * 3 * 32 * 32, dtype=np.uint8).reshape(2, 3, 32, 32)
+    _fake_keras_dataset(monkeypatch, "cifar10", lambda: ((nchw, np.zeros((2, 1))), (nchw, np.zeros((2, 1)))))
+    (x, _), _ = load_keras_dataset("cifar10")
+    np.testing.assert_allclose(x, nchw.transpose(0, 2, 3, 1) / 255.0, rtol=1e-6)
 
 
 def test_load_keras_dataset_rejects_unknown_names():
