@@ -18,8 +18,10 @@ Decisions (documented for students in the notebook):
 - Training: the grader trains `build_cnn((28, 28, 1), 10)` for `EPOCHS` epochs with
   batch size `BATCH_SIZE` on the 1,347 training images of scikit-learn's digits,
   upsampled to 28x28 like MNIST, and scores the accuracy on the 450 held-out images
-  itself; the bar `ACCURACY_BAR` was calibrated on the reference solution over ten seeds
-  (`benchmarks/calibrate_ex04_accuracy.py`).
+  itself. The bar `ACCURACY_BAR` asks that the network learns, not that it is tuned:
+  the reference reaches 0.92-0.97 over ten seeds and an all-convolutional network
+  (strided convolutions + global average pooling, valid but slower to train) 0.80-0.86
+  (`benchmarks/calibrate_ex04_accuracy.py`); chance is 0.10.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ GRADING_CLASSES = 10
 EPOCHS = 5
 BATCH_SIZE = 32
 SEED = 0
-ACCURACY_BAR = 0.80
+ACCURACY_BAR = 0.70
 PARAMETER_BUDGET = 500_000
 
 
