@@ -440,3 +440,25 @@ def test_isolated_results_equal_in_process_results(grader, tmp_path, name):
     isolated_report, _ = grader.report(path)
     assert _rows(isolated_report) == _rows(check_file("ex01", path, hidden=True))
     assert isolated_report.problems == check_file("ex01", path, hidden=True).problems
+
+
+@pytest.mark.slow
+def test_keras_exercise_probes_run_isolated_with_the_same_results(tmp_path):
+    """ex04: the child builds and trains the model through the probes; the grader scores the data."""
+    grader = Grader("ex04", Options(), [], tmp_path)
+    try:
+        isolated_report, sandbox_applied = grader.report(solution_path("ex04"))
+    finally:
+        grader.close()
+    in_process = check_file("ex04", solution_path("ex04"), hidden=True)
+    assert _rows(isolated_report) == _rows(in_process)
+    assert isolated_report.score == isolated_report.max_score
+    history = [r.artifacts.get("history") for r in isolated_report.results if r.artifacts.get("history")]
+    assert history and all(isinstance(v, list) for v in history[0].values())
+
+
+def test_the_grader_says_which_protections_are_missing():
+    with zygote.Zygote(EX01.name, mounts=False, landlock=False) as z:
+        assert any("chmod -R o-rwx" in m for m in z.missing)
+        with isolated(z, probe_source()) as student:
+            assert student.wait(0) == 0

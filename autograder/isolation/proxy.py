@@ -293,6 +293,8 @@ def _gone(what: str, info: ExitInfo, memory_mb: int) -> Unavailable:
         )
     if info.signal is not None and info.signal == 24:  # SIGXCPU
         return Unavailable(TIMEOUT, f"{what} used more CPU time than the whole submission may.")
+    if info.killed_by_grader:
+        return Unavailable(CRASHED, f"the process running {what} closed its connection to the grader.")
     hint = ""
     if info.signal is None:
         hint = " Does your code call os._exit()? A function must return its result."

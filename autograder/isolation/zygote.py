@@ -76,6 +76,21 @@ _SIGNALS = {
 # --------------------------------------------------------------------------- the grader's side
 
 
+def grader_paths() -> tuple[list[str], str | None]:
+    """What a child must never see (the `autograder` package, the solutions, the checkout), and
+    the checkout's folder when the grader runs from a clone (else None: an installed package)."""
+    from autograder.reference import solutions_dir  # here, in the grader: the zygote never imports it
+
+    package = Path(__file__).resolve().parents[1]
+    paths = [str(package), os.path.realpath(solutions_dir())]
+    checkout = package.parent
+    if (checkout / "pyproject.toml").exists() or (checkout / ".git").exists():
+        paths.append(str(checkout))
+        return paths, str(checkout)
+    return paths, None
+
+
+
 class Zygote:
     """Start a zygote and ask it for sandboxed children.
 
@@ -104,8 +119,9 @@ class Zygote:
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         env = dict(os.environ)
         env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", TF_CPP_MIN_LOG_LEVEL="3")
-        root = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+        grader, checkout = grader_paths()
+        if checkout:  # running from a clone that is not installed: the zygote must import it too
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (checkout, env.get("PYTHONPATH", "")) if p)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "autograder.isolation.zygote", str(theirs.fileno())],
             pass_fds=[theirs.fileno()],
@@ -118,7 +134,7 @@ class Zygote:
         theirs.close()
         config = {
             "exercise": exercise,
-            "hide": [os.path.realpath(p) for p in hide] + [root],
+            "hide": [os.path.realpath(p) for p in hide] + grader,
             "preload": list(preload),
             "mounts": mounts,
             "user": user,
@@ -290,6 +306,12 @@ def _detect(config: dict) -> tuple[dict, list[str]]:
             missing.append("mount/network namespaces (need CAP_SYS_ADMIN)")
     elif not root:
         missing.append("a separate user and private mounts (run as root for those)")
+    if not found["mounts"] and not found["landlock"]:
+        who = "any user" if root else "your user"
+        missing.append(
+            f"nothing hides grader files readable by {who} from the student's code: make the "
+            "repository, solutions and submissions unreadable to others (chmod -R o-rwx)"
+        )
     return found, missing
 
 
