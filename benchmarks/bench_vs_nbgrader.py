@@ -82,7 +82,8 @@ def main() -> None:
                 by_cnnex[student] = json.loads(path.read_text())["score"]
 
     agree = sum(by_cnnex.get(s) == by_nbgrader[s] for s in students)
-    print(f"{args.n} submissions of {name} ({ex.max_score():g} points; reference / untouched / last function unfinished)")
+    kinds_text = "reference / untouched / last function unfinished"
+    print(f"{args.n} submissions of {name} ({ex.max_score():g} points; {kinds_text})")
     print(f"{'grader':<34} {'wall s':>8} {'s/submission':>13}")
     print(f"{'nbgrader autograde':<34} {nbgrader_s:>8.1f} {nbgrader_s / args.n:>13.2f}")
     print(f"{f'cnnex grade --jobs {args.jobs}':<34} {cnnex_s:>8.1f} {cnnex_s / args.n:>13.2f}")
