@@ -178,7 +178,7 @@ class IsolatedStudent:
             )
         except protocol.PeerGone:
             info = self._stop(grace=1.0)
-            self._broken = _gone("loading your file", info, self._budget.memory_mb)
+            self._broken = _gone("the process loading your file", info, self._budget.memory_mb)
         except protocol.ProtocolError as err:
             self._stop()
             self._broken = Unavailable(ERROR, f"loading your file sent back garbage ({err})")
@@ -243,7 +243,7 @@ class IsolatedStudent:
             ) from None
         except protocol.PeerGone:
             info = self._stop(grace=1.0)
-            raise _gone(f"`{function}`", info, self._budget.memory_mb) from None
+            raise _gone(f"the process running `{function}`", info, self._budget.memory_mb) from None
         except protocol.ProtocolError as err:
             self._stop()
             raise Unavailable(ERROR, f"`{function}` sent back something that is not plain data ({err}).") from None
@@ -285,19 +285,19 @@ class IsolatedStudent:
         raise Unavailable(ERROR, f"`{function}`: the sandboxed process sent a reply the grader does not understand.")
 
 
-def _gone(what: str, info: ExitInfo, memory_mb: int) -> Unavailable:
-    """The verdict when the child died on its own while running `what`."""
-    if info.signal == 9 and not info.killed_by_grader:
-        return Unavailable(
-            MEMORY, f"{what} was killed by the system, most likely for using too much memory (limit {memory_mb} MB)."
-        )
-    if info.signal is not None and info.signal == 24:  # SIGXCPU
-        return Unavailable(TIMEOUT, f"{what} used more CPU time than the whole submission may.")
+def _gone(subject: str, info: ExitInfo, memory_mb: int) -> Unavailable:
+    """The verdict when the child died on its own; `subject` is "the process running `conv2d`"."""
     if info.killed_by_grader:
-        return Unavailable(CRASHED, f"the process running {what} closed its connection to the grader.")
+        return Unavailable(CRASHED, f"{subject} closed its connection to the grader.")
+    if info.signal == 9:
+        return Unavailable(
+            MEMORY, f"{subject} was killed by the system, most likely for using too much memory (limit {memory_mb} MB)."
+        )
+    if info.signal == 24:  # SIGXCPU
+        return Unavailable(TIMEOUT, f"{subject} used more CPU time than the whole submission may.")
     hint = ""
     if info.signal is None:
         hint = " Does your code call os._exit()? A function must return its result."
     elif info.signal == 11:
         hint = " This happens when native code (ctypes, a C extension) reads memory it does not own."
-    return Unavailable(CRASHED, f"the process running {what} {info.describe()}.{hint}")
+    return Unavailable(CRASHED, f"{subject} {info.describe()}.{hint}")

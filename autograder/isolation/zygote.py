@@ -380,8 +380,14 @@ def main(argv: list[str]) -> None:
                     mounts=found["mounts"],
                     landlock=found["landlock"],
                 )
-                _check_clean()
-                pid = os.fork()
+                try:
+                    _check_clean()
+                    pid = os.fork()
+                except (RuntimeError, OSError) as err:
+                    for fd in fds:
+                        os.close(fd)
+                    control.send(json.dumps({"error": f"cannot start a child: {err}"}).encode())
+                    continue
                 if pid == 0:
                     try:
                         control.close()
