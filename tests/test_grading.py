@@ -225,6 +225,7 @@ def test_a_second_run_skips_what_is_graded_and_regrades_a_changed_file(tmp_path)
     assert {n: _tests(out, n) for n in ("ada", "cy", "dee")} == {n: before[n] for n in ("ada", "cy", "dee")}
 
 
+@pytest.mark.slow
 def test_shards_split_the_class_and_merge_into_the_full_gradebook(tmp_path, capsys):
     subs = _class(tmp_path)
     whole = grade("ex01", [subs], tmp_path / "all", Options(timeout=10, jobs=2), stream=open(os.devnull, "w"))
