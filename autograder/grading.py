@@ -54,7 +54,8 @@ class Options:
     Attributes:
         timeout: seconds per check (default: 10, or 300 for Keras exercises).
         memory_mb: memory the student's code may allocate (default: 1024, or 4096 for Keras).
-        jobs: submissions graded at the same time.
+        jobs: submissions graded at the same time (default: one per CPU; 1 for Keras exercises,
+            whose training uses every core already).
         shard: `(index, count)`: grade only the submissions whose name hashes to `index`.
         force: regrade even what is already graded.
         isolation: which protections to use where available (`mounts`, `user`, `landlock`).
@@ -62,7 +63,7 @@ class Options:
 
     timeout: float | None = None
     memory_mb: int | None = None
-    jobs: int = 1
+    jobs: int | None = None
     shard: tuple[int, int] | None = None
     force: bool = False
     isolation: dict = dataclasses.field(default_factory=dict)
@@ -73,7 +74,7 @@ class Options:
             self,
             timeout=float(self.timeout or (300.0 if keras else 10.0)),
             memory_mb=int(self.memory_mb or (4096 if keras else 1024)),
-            jobs=max(int(self.jobs), 1),
+            jobs=max(int(self.jobs or (1 if keras else os.cpu_count() or 1)), 1),
         )
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from pathlib import Path
 
 
@@ -82,8 +80,8 @@ def add_commands(sub) -> None:
     p.add_argument("exercise", help="ex01, ex01_convolution, 1 ...")
     p.add_argument("paths", nargs="+", metavar="PATH", help="submission files, folders or .zip files")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    p.add_argument("--jobs", type=_positive(int), default=os.cpu_count() or 1, metavar="N",
-                   help="submissions graded at once (default: the number of CPUs)")
+    p.add_argument("--jobs", type=_positive(int), metavar="N",
+                   help="submissions graded at once (default: the number of CPUs; 1 for Keras exercises)")
     p.add_argument("--shard", type=_shard, metavar="I/N",
                    help="grade only shard I of N (0-based; a hash of the submission's name)")
     p.add_argument("--timeout", type=_positive(float), metavar="S",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -206,21 +207,21 @@ def _tests(out: Path, name: str) -> list:
 
 def test_a_second_run_skips_what_is_graded_and_regrades_a_changed_file(tmp_path):
     subs, out = _class(tmp_path), tmp_path / "out"
-    first = grade("ex01", [subs], out, Options(timeout=10), stream=open(os.devnull, "w"))
+    first = grade("ex01", [subs], out, Options(timeout=10, jobs=1), stream=io.StringIO())
     assert [o.name for o in first.graded] == ["ada", "bob", "cy", "dee"]
     before = {n: _tests(out, n) for n in ("ada", "bob", "cy", "dee")}
     stamp = (out / "ada" / "results.json").stat().st_mtime_ns
 
-    again = grade("ex01", [subs], out, Options(timeout=10), stream=open(os.devnull, "w"))
+    again = grade("ex01", [subs], out, Options(timeout=10, jobs=1), stream=io.StringIO())
     assert len(again.skipped) == 4 and not again.graded
     assert (out / "ada" / "results.json").stat().st_mtime_ns == stamp
 
     shutil.copy(solution_path("ex01"), subs / "bob.ipynb")
     (subs / "bob.ipynb").rename(subs / "bob.py")
-    third = grade("ex01", [subs], out, Options(timeout=10, force=False), stream=open(os.devnull, "w"))
+    third = grade("ex01", [subs], out, Options(timeout=10, jobs=1), stream=io.StringIO())
     assert [o.name for o in third.graded] == ["bob"] and _results(out, "bob")["score"] == 18
 
-    forced = grade("ex01", [subs], out, Options(timeout=10, force=True), stream=open(os.devnull, "w"))
+    forced = grade("ex01", [subs], out, Options(timeout=10, jobs=1, force=True), stream=io.StringIO())
     assert len(forced.graded) == 4
     assert {n: _tests(out, n) for n in ("ada", "cy", "dee")} == {n: before[n] for n in ("ada", "cy", "dee")}
 
@@ -228,12 +229,12 @@ def test_a_second_run_skips_what_is_graded_and_regrades_a_changed_file(tmp_path)
 @pytest.mark.slow
 def test_shards_split_the_class_and_merge_into_the_full_gradebook(tmp_path, capsys):
     subs = _class(tmp_path)
-    whole = grade("ex01", [subs], tmp_path / "all", Options(timeout=10, jobs=2), stream=open(os.devnull, "w"))
+    whole = grade("ex01", [subs], tmp_path / "all", Options(timeout=10, jobs=2), stream=io.StringIO())
     names = [o.name for o in whole.outcomes]
     shards = []
     for i in range(3):
         out = tmp_path / f"shard{i}"
-        s = grade("ex01", [subs], out, Options(timeout=10, shard=(i, 3)), stream=open(os.devnull, "w"))
+        s = grade("ex01", [subs], out, Options(timeout=10, jobs=1, shard=(i, 3)), stream=io.StringIO())
         shards.append(out)
         assert [o.name for o in s.outcomes] == [n for n in names if in_shard(n, (i, 3))]
     assert main(["gradebook", "merge", *map(str, shards), "--out", str(tmp_path / "merged")]) == 0
