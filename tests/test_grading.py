@@ -339,3 +339,18 @@ def test_feedback_page_escapes_text_and_draws_the_training_curve():
     assert page.count("<svg") == 2  # loss and accuracy of the public check, nothing of the hidden one
     assert "Score: <strong>3</strong> / 5" in page and "SyntaxError" in page and "(hidden)" in page
     assert history_svg({"loss": [float("nan")]}) == ""
+
+
+def test_a_zip_from_an_lms_is_graded_and_its_scratch_folder_removed(tmp_path):
+    archive = tmp_path / "ex01_submissions.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(solution_path("ex01"), "Ada Lovelace_1_assignsubmission_file_/ex01_convolution.py")
+        zf.write(assignment_path("ex01"), "Bob_2_assignsubmission_file_/ex01_convolution.ipynb")
+    out = tmp_path / "out"
+    summary = grade("ex01", [archive], out, Options(timeout=10, jobs=1), stream=io.StringIO())
+    assert {o.name: o.score for o in summary.outcomes} == {
+        "Ada_Lovelace_1_assignsubmission_file": 18,
+        "Bob_2_assignsubmission_file": 0,
+    }
+    source = json.loads((out / "Bob_2_assignsubmission_file" / "grading.json").read_text())["source"]
+    assert not Path(source).exists()  # extracted into a scratch folder, removed after grading
