@@ -13,6 +13,7 @@ import io
 import json
 import os
 import shutil
+import time
 import zipfile
 from pathlib import Path
 
@@ -88,20 +89,54 @@ def _hashes(paths) -> dict:
 
 
 def _leftovers() -> list[str]:
-    """Processes of the sandbox users, or zygotes, still running."""
-    found = []
+    """Sandbox processes left behind: orphans of a sandbox uid, or zygotes of this test process.
+
+    Children of a live zygote (another grading run on the machine) are not leftovers.
+    """
+    procs = {}
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            status = Path(f"/proc/{entry}/status").read_text()
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
-        if sandbox.UID_BASE <= uid < sandbox.UID_BASE + sandbox.UID_COUNT or "isolation.zygote" in cmdline:
-            found.append(f"{entry} uid={uid} {cmdline}")
+        if entry.isdigit():
+            try:
+                status = Path(f"/proc/{entry}/status").read_text()
+                cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+            if fields["State"].split()[0] == "Z":  # dead, waiting to be reaped by its new parent
+                continue
+            procs[int(entry)] = (int(fields["Uid"].split()[0]), int(fields["PPid"]), cmdline)
+    zygotes = {pid for pid, (_, _, cmd) in procs.items() if "isolation.zygote" in cmd}
+    found = []
+    for pid, (uid, ppid, cmd) in procs.items():
+        sandboxed = sandbox.UID_BASE <= uid < sandbox.UID_BASE + sandbox.UID_COUNT
+        if (sandboxed and ppid not in zygotes and procs.get(ppid, (0,))[0] != uid) or (
+            pid in zygotes and ppid in (1, os.getpid())
+        ):
+            found.append(f"{pid} uid={uid} ppid={ppid} {cmd}")
     return found
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="becoming a sandbox uid needs root")
+def test_the_leftover_detector_sees_an_orphan_of_a_sandbox_uid():
+    uid = sandbox.UID_BASE + sandbox.UID_COUNT - 1
+    pid = os.fork()
+    if pid == 0:  # becomes the uid, leaves an orphan sleeping, exits
+        try:
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            if os.fork() == 0:
+                os.setsid()
+                time.sleep(30)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    time.sleep(0.2)
+    try:
+        assert any(f"uid={uid}" in line for line in _leftovers())
+    finally:
+        sandbox.kill_user(uid)
+    time.sleep(0.2)
+    assert not any(f"uid={uid}" in line for line in _leftovers())
 
 
 def _results(out: Path, name: str) -> dict:
