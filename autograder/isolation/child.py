@@ -20,6 +20,7 @@ import signal
 import socket
 import sys
 
+# The engine's own helpers, so that a child judges "modified" and "where" exactly as in-process.
 from autograder.checks import _same, _snapshot, _student_frame
 from autograder.errors import LoadError
 from autograder.isolation import protocol, sandbox

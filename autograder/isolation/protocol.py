@@ -95,8 +95,6 @@ def encode(value, blobs: list[bytes], depth: int = 0):
             return {"O": f"ndarray[{arr.dtype}]"}
         blobs.append(_npy(arr))
         return {"A": len(blobs) - 1}
-    if isinstance(value, bool):  # pragma: no cover - bool cannot be subclassed
-        return bool(value)
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
