@@ -72,9 +72,8 @@ def _parts(model, base) -> list[tuple[str, object]]:
 
 
 def _snapshot(variables) -> list[np.ndarray]:
-    import keras
-
-    return [np.array(keras.ops.convert_to_numpy(v), copy=True) for v in variables]
+    """A copy of every variable's value (`Variable.numpy()`: no deprecated `__array__` path)."""
+    return [np.array(v.numpy(), copy=True) for v in variables]
 
 
 def _structure(model) -> dict:
@@ -123,7 +122,8 @@ def _learning_rate(model):
     if optimizer is None:
         return None
     try:
-        return float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+        rate = optimizer.learning_rate
+        return float(rate.numpy() if hasattr(rate, "numpy") else keras.ops.convert_to_numpy(rate))
     except Exception:
         return None
 
