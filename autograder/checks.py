@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import hashlib
+import inspect
 import time
 import traceback
 from typing import Any, Callable, Iterable
@@ -481,8 +482,10 @@ class Context:
 
     def _parameters(self, function: str) -> tuple[str, ...]:
         """The contract's parameter names, read from the reference (names arrays in messages)."""
-        code = getattr(getattr(self.reference, function, None), "__code__", None)
-        return code.co_varnames[: code.co_argcount] if code else ()
+        try:
+            return tuple(inspect.signature(getattr(self.reference, function)).parameters)
+        except (AttributeError, TypeError, ValueError):
+            return ()
 
     def _raised(self, function, what, exc_type, exc_message, where) -> CheckFailed:
         if exc_type == "NotImplementedError":

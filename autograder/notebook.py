@@ -22,7 +22,7 @@ from autograder import exercises
 from autograder.checks import Result, run_checks
 from autograder.errors import GraderError
 from autograder.policy import policy_failures
-from autograder.reference import load_reference
+from autograder.reference import reference_for
 from autograder.reports.terminal import format_report, format_result
 
 
@@ -86,10 +86,7 @@ class Feedback:
         functions = [function] if function else None
         if function is not None and function not in ex.functions:
             raise GraderError(f"{ex.name} has no function {function!r}. Choose one of {ex.functions}.")
-        try:
-            reference = load_reference(ex.name)
-        except GraderError:
-            reference = None
+        reference = reference_for(ex.name)
         policy = policy_failures(_trees(self.namespace, ex.functions), ex.functions, ex.numpy_only)
         with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
             warnings.simplefilter("ignore")

@@ -37,3 +37,20 @@ def load_reference(exercise: str) -> StudentFile:
     if ref.problems:
         raise GraderError(f"The reference solution {path} does not load: {ref.problems}")
     return ref
+
+
+def reference_for(exercise: str):
+    """The reference solution, else its recorded answers to the public checks.
+
+    Raises:
+        GraderError: neither is available.
+    """
+    try:
+        return load_reference(exercise)
+    except GraderError as missing:
+        from autograder.expected import Replay
+
+        try:
+            return Replay(exercise)
+        except GraderError:
+            raise missing from None

@@ -115,31 +115,50 @@ def student_copies(solution: Path) -> dict[str, str]:
     }
 
 
-def release(solutions: Path, assignments: Path) -> list[Path]:
-    """Write every student copy; return the paths written."""
-    assignments.mkdir(parents=True, exist_ok=True)
-    written = []
+def recordings(solutions: Path) -> dict[Path, str]:
+    """Recorded reference answers to the public checks of the NumPy exercises (see `expected`)."""
+    from autograder import exercises, expected
+    from autograder.loading import load
+
+    out = {}
+    for solution in sorted(solutions.glob("ex*.py")):
+        exercise = exercises.get(solution.stem)
+        if not exercise.uses_keras:
+            reference = load(solution, module_name=f"reference_{solution.stem}")
+            out[expected.path_for(exercise.name)] = expected.record(exercise, reference)
+    return out
+
+
+def generated(solutions: Path, assignments: Path) -> dict[Path, str]:
+    """Every file `release` writes, with its text."""
+    files = {}
     for solution in sorted(solutions.glob("ex*.py")):
         for filename, text in student_copies(solution).items():
-            target = assignments / filename
-            target.write_text(text, encoding="utf-8")
-            written.append(target)
+            files[assignments / filename] = text
+    files.update(recordings(solutions))
+    return files
+
+
+def release(solutions: Path, assignments: Path) -> list[Path]:
+    """Write every student copy and recording; return the paths written."""
+    written = []
+    for target, text in generated(solutions, assignments).items():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        written.append(target)
     return written
 
 
 def check_release(solutions: Path, assignments: Path) -> list[str]:
-    """The differences between `assignments/` and what `release` would write (empty: in sync)."""
+    """The differences between the files on disk and what `release` would write (empty: in sync)."""
     problems = []
-    expected_files = set()
-    for solution in sorted(solutions.glob("ex*.py")):
-        for filename, text in student_copies(solution).items():
-            expected_files.add(filename)
-            target = assignments / filename
-            if not target.exists():
-                problems.append(f"{target} is missing")
-            elif target.read_text(encoding="utf-8") != text:
-                problems.append(f"{target} differs from solutions/{solution.name}")
+    files = generated(solutions, assignments)
+    for target, text in files.items():
+        if not target.exists():
+            problems.append(f"{target} is missing")
+        elif target.read_text(encoding="utf-8") != text:
+            problems.append(f"{target} differs from what solutions/ gives")
     for extra in sorted(assignments.glob("ex*")):
-        if extra.name not in expected_files:
+        if extra not in files:
             problems.append(f"{extra} has no solution in {solutions}")
     return problems

@@ -17,7 +17,7 @@ from autograder.checks import ERROR, Exercise, Result, run_checks
 from autograder.errors import LoadError
 from autograder.loading import load
 from autograder.policy import policy_failures
-from autograder.reference import load_reference
+from autograder.reference import reference_for
 
 
 @dataclasses.dataclass
@@ -69,7 +69,7 @@ def check_file(
         report = unloadable(ex, str(err), hidden)
     else:
         policy = policy_failures(student.trees, ex.functions, ex.numpy_only)
-        results = run_checks(ex, student, load_reference(ex.name), hidden, functions, policy)
+        results = run_checks(ex, student, reference_for(ex.name), hidden, functions, policy)
         report = Report(ex.name, results, list(student.problems))
     report.execution_time = time.perf_counter() - start
     return report
