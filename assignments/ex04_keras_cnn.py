@@ -154,7 +154,7 @@ print(x_train.shape, y_train.shape)  # (1347, 8, 8, 1) (1347,)
 with strategy.scope():
     digits_model = build_cnn(input_shape=x_train.shape[1:], num_classes=10)
 digits_model.summary()
-history = digits_model.fit(x_train, y_train, epochs=15, batch_size=32, validation_split=0.1, verbose=0)
+history = digits_model.fit(x_train, y_train, epochs=10, batch_size=32, validation_split=0.1, verbose=0)
 test_loss, test_accuracy = digits_model.evaluate(x_test, y_test, verbose=0)
 print(f"test accuracy: {test_accuracy:.3f}")
 
@@ -217,7 +217,7 @@ def build_global_pooling_cnn(input_shape, num_classes):
 
 
 (xs_train, ys_train), (xs_test, ys_test) = datasets.load_shapes(
-    n_train=1500, n_test=500, train_position="left", test_position="right"
+    n_train=1000, n_test=300, train_position="left", test_position="right"
 )
 print(xs_train.shape, datasets.SHAPE_CLASSES)
 
@@ -226,7 +226,7 @@ for name, build in [("dense", build_dense), ("build_cnn", build_cnn), ("global p
     distribute.set_seed(0)
     with strategy.scope():
         model = build(xs_train.shape[1:], len(datasets.SHAPE_CLASSES))
-    model.fit(xs_train, ys_train, epochs=8, batch_size=32, verbose=0)
+    model.fit(xs_train, ys_train, epochs=6, batch_size=32, verbose=0)
     _, seen = model.evaluate(xs_train, ys_train, verbose=0)
     _, unseen = model.evaluate(xs_test, ys_test, verbose=0)
     results[name] = model

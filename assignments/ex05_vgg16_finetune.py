@@ -236,21 +236,21 @@ WEIGHTS = None   # "imagenet" when online
 SIZE = 32
 
 strategy = distribute.setup(seed=0)
-(x_train, y_train), (x_test, y_test) = datasets.load_shapes(n_train=600, n_test=200, image_size=SIZE)
+(x_train, y_train), (x_test, y_test) = datasets.load_shapes(n_train=300, n_test=100, image_size=SIZE)
 x_train, x_test = x_train * 255.0, x_test * 255.0   # the model takes raw 0..255 RGB
 
 with strategy.scope():
     model = build_vgg16_classifier(len(datasets.SHAPE_CLASSES), input_shape=(SIZE, SIZE, 3), weights=WEIGHTS)
 print(f"trainable weights: {sum(int(np.prod(w.shape)) for w in model.trainable_weights):,} "
       f"of {model.count_params():,}")
-head_history = model.fit(x_train, y_train, epochs=3, batch_size=32, validation_data=(x_test, y_test), verbose=0)
+head_history = model.fit(x_train, y_train, epochs=2, batch_size=32, validation_data=(x_test, y_test), verbose=0)
 print(f"head only: validation accuracy {head_history.history['val_accuracy'][-1]:.2f}")
 
 block5_before = model.get_layer("vgg16").get_layer("block5_conv1").get_weights()[0].copy()
 block1_before = model.get_layer("vgg16").get_layer("block1_conv1").get_weights()[0].copy()
 model = unfreeze_top_block(model, learning_rate=1e-5)
 print(f"trainable weights: {sum(int(np.prod(w.shape)) for w in model.trainable_weights):,}")
-fine_history = model.fit(x_train, y_train, epochs=2, batch_size=32, validation_data=(x_test, y_test), verbose=0)
+fine_history = model.fit(x_train, y_train, epochs=1, batch_size=32, validation_data=(x_test, y_test), verbose=0)
 print(f"fine-tuned: validation accuracy {fine_history.history['val_accuracy'][-1]:.2f}")
 base = model.get_layer("vgg16")
 print("block5_conv1 moved:", not np.array_equal(block5_before, base.get_layer("block5_conv1").get_weights()[0]))
