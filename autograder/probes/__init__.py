@@ -9,6 +9,7 @@ checks module (hidden checks, expected values) into its memory.
 from __future__ import annotations
 
 import importlib
+import traceback
 
 
 def probes_for(exercise: str) -> dict:
@@ -20,3 +21,39 @@ def probes_for(exercise: str) -> dict:
             return {}
         raise
     return dict(module.PROBES)
+
+
+def student_error(function: str, err: BaseException, during: str = "") -> dict:
+    """A student's exception as plain data: type, message, and where in their file."""
+    where = ""
+    for frame in reversed(traceback.extract_tb(err.__traceback__)):
+        if frame.filename.startswith("<student"):
+            where = f"at {frame.filename.strip('<>').replace('student ', '')}, line {frame.lineno}"
+            break
+    return {"function": function, "type": type(err).__name__, "message": str(err)[:500], "where": where,
+            "during": during}
+
+
+def error_text(err: BaseException) -> str:
+    """`Type: first line of the message`, at most 300 characters."""
+    text = str(err).strip()
+    return f"{type(err).__name__}: {text.splitlines()[0] if text else ''}"[:300]
+
+
+def build_in_scope(function: str, build, seed: int, *args, **kwargs):
+    """Seed everything, call the student's `build` inside the distribution strategy's scope.
+
+    Returns:
+        `(model, None)`, or `(None, error dict)` when the student's code raised;
+        NotImplementedError propagates (the check reads "not implemented yet").
+    """
+    from cnnexercises import distribute
+
+    distribute.set_seed(int(seed))
+    try:
+        with distribute.get_strategy().scope():
+            return build(*args, **kwargs), None
+    except NotImplementedError:
+        raise
+    except Exception as err:  # the student's code raised: report it as data
+        return None, student_error(function, err, "building")

@@ -14,40 +14,15 @@ Glossary: B batch, K classes, H/W/C an image's height, width, channels.
 
 from __future__ import annotations
 
-import traceback
-
 import numpy as np
 
-
-def _student_error(function: str, err: BaseException) -> dict:
-    """A student exception as plain data (NotImplementedError is re-raised by the callers)."""
-    where = ""
-    for frame in reversed(traceback.extract_tb(err.__traceback__)):
-        if frame.filename.startswith("<student"):
-            where = f"at {frame.filename.strip('<>').replace('student ', '')}, line {frame.lineno}"
-            break
-    return {"function": function, "type": type(err).__name__, "message": str(err)[:500], "where": where}
-
-
-def _error_text(err: BaseException) -> str:
-    return f"{type(err).__name__}: {str(err).strip().splitlines()[0] if str(err).strip() else ''}"[:300]
+from autograder.probes import build_in_scope, error_text, student_error
 
 
 def _build(student, input_shape, num_classes, seed):
     """(model, None) or (None, error dict); NotImplementedError propagates."""
-    from cnnexercises import distribute
-
-    build_cnn = student.build_cnn
-    distribute.set_seed(int(seed))
-    strategy = distribute.get_strategy()
-    try:
-        with strategy.scope():
-            model = build_cnn(input_shape=tuple(int(n) for n in input_shape), num_classes=int(num_classes))
-    except NotImplementedError:
-        raise
-    except Exception as err:  # the student's code raised: report it as data
-        return None, _student_error("build_cnn", err)
-    return model, None
+    shape = tuple(int(n) for n in input_shape)
+    return build_in_scope("build_cnn", student.build_cnn, seed, input_shape=shape, num_classes=int(num_classes))
 
 
 def _to_numpy(value):
@@ -161,7 +136,7 @@ def _loss_values(model, probs, logits, labels) -> dict:
                 regularisation = sum(float(keras.ops.convert_to_numpy(v)) for v in model.losses)
                 values[key] = float(np.mean(keras.ops.convert_to_numpy(total))) - regularisation
             except Exception as err:
-                values[key] = _error_text(err)
+                values[key] = error_text(err)
     return values
 
 
@@ -192,7 +167,7 @@ def describe(student, input_shape, num_classes, x, labels, probs, logits, seed=0
         info["outputs"] = _to_numpy(outputs)
         info["output_type"] = type(outputs).__name__
     except Exception as err:
-        return {**info, "error": _student_error("build_cnn", err) | {"during": "calling the model"}}
+        return {**info, "error": student_error("build_cnn", err, "calling the model")}
     info["params"] = int(model.count_params())
     info["layers"] = _layers(model)
     info["compiled"] = bool(getattr(model, "compiled", False))
@@ -232,11 +207,11 @@ def train_and_predict(student, input_shape, num_classes, x_train, y_train, x_tes
             verbose=0,
         )
     except Exception as err:
-        return {"error": _student_error("build_cnn", err) | {"during": "model.fit"}}
+        return {"error": student_error("build_cnn", err, "model.fit")}
     try:
         outputs = model.predict(np.asarray(x_test, dtype=np.float32), batch_size=256, verbose=0)
     except Exception as err:
-        return {"error": _student_error("build_cnn", err) | {"during": "model.predict"}}
+        return {"error": student_error("build_cnn", err, "model.predict")}
     history = {
         str(name): [float(v) for v in values]
         for name, values in getattr(history, "history", {}).items()

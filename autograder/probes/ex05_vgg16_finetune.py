@@ -13,43 +13,19 @@ Glossary: B batch, K classes, H/W an image's height and width.
 
 from __future__ import annotations
 
-import traceback
-
 import numpy as np
+
+from autograder.probes import build_in_scope, error_text, student_error
 
 BASE_NAME = "vgg16"
 
 
-def _student_error(function: str, err: BaseException, during: str = "") -> dict:
-    where = ""
-    for frame in reversed(traceback.extract_tb(err.__traceback__)):
-        if frame.filename.startswith("<student"):
-            where = f"at {frame.filename.strip('<>').replace('student ', '')}, line {frame.lineno}"
-            break
-    return {"function": function, "type": type(err).__name__, "message": str(err)[:500], "where": where,
-            "during": during}
-
-
-def _error_text(err: BaseException) -> str:
-    text = str(err).strip()
-    return f"{type(err).__name__}: {text.splitlines()[0] if text else ''}"[:300]
-
-
 def _build(student, num_classes, input_shape, seed):
     """(model, None) or (None, error dict); NotImplementedError propagates."""
-    from cnnexercises import distribute
-
-    build = student.build_vgg16_classifier
-    distribute.set_seed(int(seed))
-    strategy = distribute.get_strategy()
-    try:
-        with strategy.scope():
-            model = build(int(num_classes), input_shape=tuple(int(n) for n in input_shape), weights=None)
-    except NotImplementedError:
-        raise
-    except Exception as err:
-        return None, _student_error("build_vgg16_classifier", err, "building")
-    return model, None
+    shape = tuple(int(n) for n in input_shape)
+    return build_in_scope(
+        "build_vgg16_classifier", student.build_vgg16_classifier, seed, int(num_classes), input_shape=shape, weights=None
+    )
 
 
 def _base(model):
@@ -107,7 +83,7 @@ def _train_step(model, x, labels) -> dict:
         model.fit(np.asarray(x, dtype=np.float32), np.asarray(labels, dtype=np.int64),
                   batch_size=len(x), epochs=1, shuffle=False, verbose=0)
     except Exception as err:
-        return {"error": _error_text(err)}
+        return {"error": error_text(err)}
     after = _snapshot(variables)
     return {
         "changed": [not np.array_equal(a, b) for a, b in zip(before, after)],
@@ -149,7 +125,7 @@ def after_build(student, num_classes, input_shape, x, labels, seed=0):
     try:
         info["outputs"] = np.asarray(keras.ops.convert_to_numpy(model(np.asarray(x, np.float32), training=False)))
     except Exception as err:
-        return {**info, "error": _student_error("build_vgg16_classifier", err, "calling the model")}
+        return {**info, "error": student_error("build_vgg16_classifier", err, "calling the model")}
     info["step"] = _train_step(model, x, labels) if info["compiled"] else {"error": "not compiled"}
     return info
 
@@ -201,7 +177,7 @@ def after_unfreeze(student, num_classes, input_shape, x, labels, learning_rate, 
     except NotImplementedError:
         raise
     except Exception as err:
-        return {"error": _student_error("unfreeze_top_block", err, "unfreezing")}
+        return {"error": student_error("unfreeze_top_block", err, "unfreezing")}
     info = {"returned": type(returned).__name__}
     import keras
 
@@ -243,7 +219,7 @@ def base_input(student, num_classes, input_shape, x, seed=0):
     try:
         model(np.asarray(x, dtype=np.float32), training=False)
     except Exception as err:
-        return {"error": _student_error("build_vgg16_classifier", err, "calling the model")}
+        return {"error": student_error("build_vgg16_classifier", err, "calling the model")}
     finally:
         del base.call
     return {"is_model": True, "base_found": True, "calls": len(seen), "seen": seen[0] if seen else None}
