@@ -491,3 +491,4 @@ def _(ctx):
             "optimizer with its default learning rate, and give the network a few convolutions "
             "with ReLU and pooling followed by one or two Dense layers.",
         )
+    return f"held-out accuracy {accuracy:.1%} (needs >= {ACCURACY_BAR:.0%})"

@@ -12,7 +12,7 @@ def format_result(result: Result) -> str:
     mark = MARKS.get(result.status, "✗")
     head = f"{mark} {result.name}  ({result.score:g}/{result.max_score:g})"
     if result.passed:
-        return head
+        return head + (f"  {result.output}" if result.output != "passed" else "")
     status = "" if result.status == "failed" else f" [{result.status}]"
     body = "\n".join("    " + line for line in result.output.splitlines())
     return f"{head}{status}\n{body}"
@@ -40,7 +40,8 @@ def format_report(exercise: str, results: list[Result], problems: list[str] = ()
             out_of = sum(x.max_score for x in results if x.function == current)
             lines.append(f"{current}  {got:g}/{out_of:g}")
         mark = MARKS.get(r.status, "✗")
-        lines.append(f"  {mark} {r.name.ljust(width)}  {r.score:g}/{r.max_score:g}")
+        note = f"  {r.output}" if r.passed and r.output != "passed" else ""
+        lines.append(f"  {mark} {r.name.ljust(width)}  {r.score:g}/{r.max_score:g}{note}")
         if not r.passed:
             lines += ["      " + line for line in r.output.splitlines()]
     lines.append("")
