@@ -462,3 +462,17 @@ def test_the_grader_says_which_protections_are_missing():
         assert any("chmod -R o-rwx" in m for m in z.missing)
         with isolated(z, probe_source()) as student:
             assert student.wait(0) == 0
+
+
+def test_a_virtual_environment_inside_the_hidden_checkout_stays_readable(monkeypatch, tmp_path):
+    checkout = tmp_path / "checkout"
+    site = checkout / ".venv" / "lib" / "site-packages"
+    tests_dir = checkout / "tests"
+    site.mkdir(parents=True)
+    tests_dir.mkdir()
+    monkeypatch.setattr(sandbox.sys, "prefix", str(checkout / ".venv"))
+    monkeypatch.setattr(sandbox.sys, "exec_prefix", str(checkout / ".venv"))
+    monkeypatch.setattr(sandbox.sys, "path", [str(site), str(tests_dir), str(checkout)])
+    trees = sandbox.interpreter_trees(exclude=[str(checkout)])
+    assert os.path.realpath(checkout / ".venv") in trees
+    assert os.path.realpath(tests_dir) not in trees and os.path.realpath(checkout) not in trees

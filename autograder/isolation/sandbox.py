@@ -119,13 +119,24 @@ def within(path: str, folder: str) -> bool:
 def interpreter_trees(exclude: list[str] = ()) -> list[str]:
     """The folders the child reads: the interpreter's prefixes and import path (real paths).
 
-    `/`, the current folder and anything inside an `exclude`d path are left out.
+    `/`, the current folder and any folder that holds an `exclude`d path are left out, and
+    so is an import-path folder inside an excluded one (`tests/` of the grader's checkout)
+    unless it belongs to the interpreter: a virtual environment inside the checkout
+    (`.venv/`) must stay readable, or the child's lazy imports fail.
     """
-    paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]
-    paths += [p for p in sys.path if p and os.path.isdir(p)]
+    prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
+    paths = list(prefixes) + [p for p in sys.path if p and os.path.isdir(p)]
     cwd = os.getcwd()
     real = {os.path.realpath(p) for p in paths}
-    real = {p for p in real if p not in ("/", cwd) and not any(within(p, e) for e in exclude)}
+    hidden = [os.path.realpath(e) for e in exclude]
+
+    def readable(p: str) -> bool:
+        if p in ("/", cwd) or any(within(e, p) for e in hidden):
+            return False
+        inside_hidden = any(within(p, e) for e in hidden)
+        return not inside_hidden or any(within(p, prefix) for prefix in prefixes)
+
+    real = {p for p in real if readable(p)}
     out: list[str] = []
     for p in sorted(real, key=len):
         if not any(within(p, q) for q in out):
