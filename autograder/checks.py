@@ -432,6 +432,8 @@ class Context:
             raise
         except RecursionError as err:
             raise self._raised(function, what, "RecursionError", str(err), "") from None
+        except SystemExit as err:  # the student's code called sys.exit / exit(): not the grader's exit
+            raise self._raised(function, what, "SystemExit", f"called exit({err.code!r})", _student_frame(err)) from None
         except Exception as err:  # the student's code raised
             if type(err).__name__ == "NotImplementedError":
                 raise
@@ -468,7 +470,7 @@ class Context:
             raise self._raised(err.function, err.function, err.exc_type, err.exc_message, err.where) from None
         except Unavailable:
             raise
-        except Exception as err:
+        except (Exception, SystemExit) as err:
             raise self._raised(name, f"probe {name}", type(err).__name__, str(err), _student_frame(err)) from None
 
     @staticmethod
@@ -573,10 +575,14 @@ def run_check(exercise: Exercise, check: Check, student: Any, reference: Any) ->
         status = failure.status
         output = failure.message() if not check.hidden else _hidden_message(check, failure)
     except Unavailable as gone:
-        status, output = gone.status, f"{check.name}: {gone.message}"
+        status = gone.status
+        # what a dead child said may quote a hidden check's inputs: hidden checks give the status only
+        output = f"{check.name}: {gone.message}" if not check.hidden else f"{check.name}: {gone.status} (hidden check)"
     except Exception as err:  # a bug in the check, never the student's fault to see a traceback
         status = ERROR
-        output = f"{check.name}: the grader could not run this check ({type(err).__name__}: {err})"
+        output = f"{check.name}: the grader could not run this check"
+        if not check.hidden:
+            output += f" ({type(err).__name__}: {err})"
     else:
         status = PASSED
         output = note if isinstance(note, str) and not check.hidden else (check.success or "passed")

@@ -6,7 +6,11 @@ it calls), or that imports dynamically, earns no points for that function. No
 function may reach the reference solutions or the grader.
 
 The decision is made on the source (AST), never by running the code, so it
-works the same in-process and for a submission graded in an isolated child.
+works the same in-process and for a submission graded in an isolated child. It is
+a teaching rule, applied on a best-effort basis: it catches every ordinary way of
+calling those libraries (imports, aliases, helpers, dynamic imports, the builtins
+module, frame and attribute tricks it knows), not a determined obfuscator. Scores of
+the NumPy exercises never depend on it alone: every value is still checked.
 """
 
 from __future__ import annotations
@@ -15,7 +19,15 @@ import ast
 
 LIBRARIES = ("tensorflow", "keras", "scipy", "torch", "jax", "cv2", "skimage", "sklearn", "numba")
 ALWAYS = ("solutions", "autograder")
-DYNAMIC = ("__import__", "importlib", "eval", "exec", "compile", "sys", "globals", "__builtins__")
+DYNAMIC = (
+    "__import__", "importlib", "eval", "exec", "compile", "sys", "globals", "__builtins__",
+    "builtins", "inspect", "runpy", "ctypes", "vars", "locals",
+)
+# attributes that reach modules or frames from any object
+DUNDER_ESCAPES = (
+    "__import__", "__builtins__", "__globals__", "__subclasses__", "__loader__", "__spec__",
+    "f_globals", "f_back", "tb_frame", "gi_frame", "__code__",
+)
 
 
 def _aliases(trees) -> tuple[dict[str, str], dict[str, ast.AST]]:
@@ -40,6 +52,24 @@ def _forbidden(module: str, roots: tuple[str, ...]) -> bool:
     return module.split(".")[0] in roots
 
 
+def _local_names(function: ast.AST) -> set[str]:
+    """Names a function binds itself (arguments, assignments, loop targets...): they shadow imports."""
+    names: set[str] = set()
+    declared_global: set[str] = set()
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            names.add(node.id)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node is not function:
+            names.add(node.name)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            declared_global.update(node.names)
+    return names - declared_global
+
+
 def violations(trees, function: str, numpy_only: bool) -> list[str]:
     """What `function` reaches that it may not, e.g. ["tensorflow (as `tf`)"]."""
     roots = ALWAYS + (LIBRARIES if numpy_only else ())
@@ -52,12 +82,15 @@ def violations(trees, function: str, numpy_only: bool) -> list[str]:
         if name in seen or name not in functions:
             continue
         seen.add(name)
+        local = _local_names(functions[name])
         for node in ast.walk(functions[name]):
             if isinstance(node, ast.Import):
                 found += [a.name for a in node.names if _forbidden(a.name, roots)]
             elif isinstance(node, ast.ImportFrom) and node.module and _forbidden(node.module, roots):
                 found.append(node.module)
-            elif isinstance(node, ast.Name):
+            elif isinstance(node, ast.Attribute) and node.attr in DUNDER_ESCAPES:
+                found.append(f"`.{node.attr}` (reaching modules through objects)")
+            elif isinstance(node, ast.Name) and node.id not in local:
                 if node.id in aliases and _forbidden(aliases[node.id], roots):
                     found.append(f"{aliases[node.id]} (as `{node.id}`)")
                 elif node.id in DYNAMIC or aliases.get(node.id, "").split(".")[0] in DYNAMIC:

@@ -42,14 +42,19 @@ def load_reference(exercise: str) -> StudentFile:
 def reference_for(exercise: str):
     """The reference solution, else its recorded answers to the public checks.
 
+    The Keras exercises judge behaviour and never call the reference: None will do there.
+
     Raises:
-        GraderError: neither is available.
+        GraderError: neither is available for a NumPy exercise.
     """
+    from autograder import exercises
+    from autograder.expected import Replay
+
     try:
         return load_reference(exercise)
     except GraderError as missing:
-        from autograder.expected import Replay
-
+        if exercises.get(exercise).uses_keras:
+            return None
         try:
             return Replay(exercise)
         except GraderError:

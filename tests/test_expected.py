@@ -71,3 +71,10 @@ def test_call_key_tells_dtype_shape_and_kwargs_apart():
         call_key("f", ([1, 2],), {}),
     }
     assert len(keys) == 7
+
+
+@pytest.mark.slow
+def test_keras_exercises_need_no_reference(no_solutions):
+    report = check_file("ex04", ROOT / "assignments/ex04_keras_cnn.py")
+    assert report.score == 0
+    assert all(r.output.startswith("`build_cnn` is not implemented yet") for r in report.results)

@@ -51,3 +51,30 @@ def test_policy_message_says_what_and_why():
     )
     assert failures["conv2d"].startswith("`conv2d` uses tensorflow (as `tf`): not allowed here.")
     assert "NumPy only" in failures["conv2d"]
+
+
+def test_a_local_variable_named_like_an_import_is_not_that_import():
+    source = (
+        "import numpy as np\nfrom skimage import data\n"
+        "def zero_pad(images, padding):\n    data = np.pad(images, padding)\n    return data\n"
+        "def conv2d(x, signal=None):\n    for data in x:\n        pass\n    return [data for data in x]\n"
+    )
+    assert violations(trees(source), "zero_pad", numpy_only=True) == []
+    assert violations(trees(source), "conv2d", numpy_only=True) == []
+    shadow_then_global = "from skimage import data\ndef f():\n    global data\n    return data\n"
+    assert violations(trees(shadow_then_global), "f", numpy_only=True) == ["skimage.data (as `data`)"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "import builtins\n    return builtins.__import__('scipy.signal')",
+        "return np.__builtins__['__import__']('scipy')",
+        "return (lambda: 0).__globals__['sp']",
+        "import inspect\n    return inspect.currentframe().f_back.f_globals['tf']",
+        "return ().__class__.__base__.__subclasses__()",
+    ],
+)
+def test_escape_hatches_are_flagged(body):
+    source = f"import numpy as np\ndef conv2d(x):\n    {body}\n"
+    assert violations(trees(source), "conv2d", numpy_only=True) != []
