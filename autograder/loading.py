@@ -17,6 +17,7 @@ import types
 from pathlib import Path
 
 from autograder.errors import LoadError
+from autograder.names import bound_names, free_names
 
 _DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
@@ -133,38 +134,44 @@ def _is_definition(node: ast.stmt) -> bool:
     return False
 
 
-def _bound_names(node: ast.stmt) -> set[str]:
-    if isinstance(node, ast.Import):
-        return {a.asname or a.name.split(".")[0] for a in node.names}
-    if isinstance(node, ast.ImportFrom):
-        return {a.asname or a.name for a in node.names}
-    return set()
+def _plain_assignment(node: ast.stmt) -> bool:
+    if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+        return False
+    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+    return all(isinstance(t, ast.Name) for t in targets)
 
 
-def _used_names(nodes: list[ast.stmt]) -> set[str]:
-    return {n.id for node in nodes for n in ast.walk(node) if isinstance(n, ast.Name)}
+def _star_import(node: ast.stmt) -> bool:
+    return isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names)
 
 
 def definitions(trees: list[ast.Module]) -> list[ast.Module]:
-    """Each module with only its definitions kept.
+    """Each module with only what defines the student's functions kept.
 
-    Imports are kept only when a kept definition uses a name they bind, so an
-    exploratory `import matplotlib.pyplot as plt` costs nothing (and cannot fail)
-    unless a function needs it. `from __future__` imports are dropped: they only
-    affect the statement compiled with them.
+    Kept: `def`, `class`, assignments of literals, and then, as often as needed, what the
+    kept code reads from the module: an assignment such as `MEAN = np.array([...])` when a
+    kept function uses `MEAN`, and the imports that bind a name kept code uses (so an
+    exploratory `import matplotlib.pyplot as plt` costs nothing and cannot fail). Star
+    imports are kept (what they bind is unknown). `from __future__` imports are dropped:
+    they only affect the statement compiled with them.
     """
-    kept = [[n for n in tree.body if _is_definition(n)] for tree in trees]
-    used = _used_names([n for body in kept for n in body if not isinstance(n, (ast.Import, ast.ImportFrom))])
-    out = []
-    for body in kept:
-        body = [
-            n
-            for n in body
-            if not isinstance(n, (ast.Import, ast.ImportFrom))
-            or (_bound_names(n) & used and not (isinstance(n, ast.ImportFrom) and n.module == "__future__"))
-        ]
-        out.append(ast.Module(body=body, type_ignores=[]))
-    return out
+    statements = [(i, node) for i, tree in enumerate(trees) for node in tree.body]
+    kept = {id(node) for _, node in statements if _is_definition(node) and not isinstance(node, (ast.Import, ast.ImportFrom))}
+    used = set().union(*(free_names(node) for _, node in statements if id(node) in kept))
+    grew = True
+    while grew:  # assignments that kept code reads, then what they read, and so on
+        grew = False
+        for _, node in statements:
+            if id(node) not in kept and _plain_assignment(node) and bound_names(node) & used:
+                kept.add(id(node))
+                used |= free_names(node)
+                grew = True
+    for _, node in statements:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            future = isinstance(node, ast.ImportFrom) and node.module == "__future__"
+            if not future and (bound_names(node) & used or _star_import(node)):
+                kept.add(id(node))
+    return [ast.Module(body=[n for n in tree.body if id(n) in kept], type_ignores=[]) for tree in trees]
 
 
 def load(path: str | Path, module_name: str = "student") -> StudentFile:

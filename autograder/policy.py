@@ -16,6 +16,9 @@ the NumPy exercises never depend on it alone: every value is still checked.
 from __future__ import annotations
 
 import ast
+import builtins
+
+from autograder.names import bound_names, local_names
 
 LIBRARIES = ("tensorflow", "keras", "scipy", "torch", "jax", "cv2", "skimage", "sklearn", "numba")
 ALWAYS = ("solutions", "autograder")
@@ -28,6 +31,24 @@ DUNDER_ESCAPES = (
     "__import__", "__builtins__", "__globals__", "__subclasses__", "__loader__", "__spec__",
     "f_globals", "f_back", "tb_frame", "gi_frame", "__code__",
 )
+
+
+def _star_modules(trees) -> list[str]:
+    return [
+        node.module
+        for _, tree in trees
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module and any(a.name == "*" for a in node.names)
+    ]
+
+
+def _module_names(trees) -> set[str]:
+    """Every name the files bind at module level (plus the builtins)."""
+    names = set(dir(builtins))
+    for _, tree in trees:
+        for node in tree.body:
+            names |= bound_names(node)
+    return names
 
 
 def _aliases(trees) -> tuple[dict[str, str], dict[str, ast.AST]]:
@@ -52,28 +73,12 @@ def _forbidden(module: str, roots: tuple[str, ...]) -> bool:
     return module.split(".")[0] in roots
 
 
-def _local_names(function: ast.AST) -> set[str]:
-    """Names a function binds itself (arguments, assignments, loop targets...): they shadow imports."""
-    names: set[str] = set()
-    declared_global: set[str] = set()
-    for node in ast.walk(function):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            names.add(node.id)
-        elif isinstance(node, ast.arg):
-            names.add(node.arg)
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node is not function:
-            names.add(node.name)
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name)
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            declared_global.update(node.names)
-    return names - declared_global
-
-
 def violations(trees, function: str, numpy_only: bool) -> list[str]:
     """What `function` reaches that it may not, e.g. ["tensorflow (as `tf`)"]."""
     roots = ALWAYS + (LIBRARIES if numpy_only else ())
     aliases, functions = _aliases(trees)
+    stars = [m for m in _star_modules(trees) if _forbidden(m, roots)]
+    known = _module_names(trees) if stars else set()
     found: list[str] = []
     seen: set[str] = set()
     todo = [function]
@@ -82,7 +87,7 @@ def violations(trees, function: str, numpy_only: bool) -> list[str]:
         if name in seen or name not in functions:
             continue
         seen.add(name)
-        local = _local_names(functions[name])
+        local = local_names(functions[name])
         for node in ast.walk(functions[name]):
             if isinstance(node, ast.Import):
                 found += [a.name for a in node.names if _forbidden(a.name, roots)]
@@ -97,6 +102,8 @@ def violations(trees, function: str, numpy_only: bool) -> list[str]:
                     found.append(f"`{node.id}` (dynamic imports and eval)")
                 elif node.id in functions and node.id != name:
                     todo.append(node.id)
+                elif stars and node.id not in known:  # can only come from a star import
+                    found.append(f"`{node.id}` from `from {stars[0]} import *`")
     return sorted(set(found))
 
 

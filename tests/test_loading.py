@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 import nbformat
 import pytest
 
@@ -109,3 +111,19 @@ def test_missing_file_and_wrong_suffix(tmp_path):
     other.write_text("x = 1")
     with pytest.raises(LoadError, match="Expected a .py or .ipynb"):
         load(other)
+
+
+def test_constants_that_functions_read_are_run_and_exploration_is_not(tmp_path):
+    path = notebook(
+        tmp_path / "ex05.ipynb",
+        "import numpy as np\nfrom numpy import *",
+        "MEAN = np.array([103.939, 116.779, 123.68])\nSCALE = 2.0\nOFFSET = MEAN * 0 + SCALE",
+        "def preprocess(images):\n    return images[..., ::-1] - MEAN + OFFSET\n",
+        "images = np.random.default_rng(0).random((1, 2, 2, 3))\nraise RuntimeError('exploring')",
+        "def uses_star():\n    return zeros(2)",
+    )
+    student = load(path)
+    assert student.problems == []
+    assert np.allclose(student.preprocess(np.zeros((1, 1, 1, 3))), -student.MEAN + 2.0)
+    assert not student.defines("images")  # `images` is only a parameter name inside preprocess
+    assert student.uses_star().shape == (2,)

@@ -78,3 +78,10 @@ def test_a_local_variable_named_like_an_import_is_not_that_import():
 def test_escape_hatches_are_flagged(body):
     source = f"import numpy as np\ndef conv2d(x):\n    {body}\n"
     assert violations(trees(source), "conv2d", numpy_only=True) != []
+
+
+def test_star_imports_of_forbidden_libraries_are_found_but_numpy_star_is_fine():
+    bad = "from scipy.signal import *\nimport numpy as np\ndef conv2d(x, k):\n    return correlate(x, k)\n"
+    assert violations(trees(bad), "conv2d", numpy_only=True) == ["`correlate` from `from scipy.signal import *`"]
+    fine = "from numpy import *\ndef conv2d(x, k):\n    return zeros(3) + len(x)\n"
+    assert violations(trees(fine), "conv2d", numpy_only=True) == []
