@@ -19,7 +19,7 @@ import ast
 import concurrent.futures
 import dataclasses
 import hashlib
-import inspect
+import importlib.util
 import json
 import multiprocessing
 import os
@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 import autograder
-from autograder import checks, exercises
+from autograder import exercises
 from autograder.checks import Exercise, run_checks
 from autograder.errors import GraderError, LoadError
 from autograder.isolation.proxy import Budget, IsolatedStudent
@@ -119,16 +119,19 @@ class Summary:
 
 
 def grader_version(exercise: Exercise) -> str:
-    """A hash of what decides a score: the package version, check engine, checks, solution, probes."""
+    """A hash of what decides a score: every module of the grader, the data library, the solution.
+
+    The whole `autograder` package counts (engine, loader, policy, isolation, checks of
+    every exercise) and `cnnexercises` too (the Keras exercises train on its data), so a
+    change to any of them regrades on resume.
+    """
     h = hashlib.sha256(autograder.__version__.encode())
-    files = [Path(checks.__file__)]
-    module = sys.modules.get(f"autograder.exercises.{exercise.name}")
-    if module is not None:
-        files.append(Path(inspect.getfile(module)))
+    roots = [Path(autograder.__file__).parent]
+    spec = importlib.util.find_spec("cnnexercises")
+    if spec is not None and spec.submodule_search_locations:
+        roots += [Path(p) for p in spec.submodule_search_locations]
+    files = sorted(f for root in roots for f in root.rglob("*.py"))
     files.append(solution_path(exercise.name))
-    probes = sys.modules.get(f"autograder.probes.{exercise.name}")
-    if probes is not None:
-        files.append(Path(inspect.getfile(probes)))
     for f in files:
         h.update(f.name.encode())
         h.update(f.read_bytes() if f.exists() else b"-")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checks import CheckFailed, Exercise
+from autograder.checks import Exercise
 
 EXERCISE = Exercise(
     "ex02_pooling",
