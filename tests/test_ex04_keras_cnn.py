@@ -1,5 +1,6 @@
-"""ex04_keras_cnn: each known mistake fails with its hint, valid designs get full marks,
-grading is repeatable, and the held-out labels never reach the student's side."""
+"""ex04_keras_cnn: each known mistake fails with its hint, every check fails on some
+known mistake, valid designs get full marks, grading is repeatable, and the held-out
+labels never reach the student's side."""
 
 from __future__ import annotations
 
@@ -37,15 +38,80 @@ def write_student(tmp_path, source, name="ex04_keras_cnn.py"):
     return path
 
 
+def real_failures(results):
+    """The results that fail because of the student's code (not because the grader broke)."""
+    return [
+        r for r in results
+        if r.status in (FAILED, ERROR, NOT_IMPLEMENTED) and "the grader could not run this check" not in r.output
+    ]
+
+
+# --------------------------------------------------------------------------- hand-written wrong students
+
+
+def wide_dense_head(input_shape=(28, 28, 1), num_classes=10):
+    import keras
+
+    model = keras.Sequential([
+        keras.Input(shape=input_shape),
+        keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
+        keras.layers.MaxPooling2D(2),
+        keras.layers.Flatten(),                      # 14 * 14 * 8 = 1,568
+        keras.layers.Dense(512, activation="relu"),  # 803,328 parameters
+        keras.layers.Dense(num_classes, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def mse_loss(input_shape=(28, 28, 1), num_classes=10):
+    model = ex04.dense_only(input_shape, num_classes)
+    model.compile(optimizer="adam", loss="mse", metrics=["accuracy"])
+    return model
+
+
+def raises(input_shape=(28, 28, 1), num_classes=10):
+    raise ValueError("too many filters")
+
+
+def returns_none(input_shape=(28, 28, 1), num_classes=10):
+    return None
+
+
+LOSS = [c for c in FAST if "loss" in c.name]
+# name -> (build_cnn, the checks it is graded on); `fit` of an uncompiled model fails at once
+STUDENTS = {
+    **{m.name: (m.impl, FAST + (TRAINING if m.name == "not_compiled" else [])) for m in MUTANTS},
+    "wide_dense_head": (wide_dense_head, FAST),
+    "mse_loss": (mse_loss, LOSS),
+    "raises": (raises, FAST),
+    "returns_none": (returns_none, FAST[:1]),
+}
+
+
+@pytest.fixture(scope="module")
+def graded():
+    """`graded(name)`: the results of one of `STUDENTS`, computed once for the whole module."""
+    cache = {}
+
+    def grade(name):
+        if name not in cache:
+            build_cnn, checks = STUDENTS[name]
+            cache[name] = run(checks, as_student(build_cnn))
+        return cache[name]
+
+    return grade
+
+
 def test_one_training_check_and_everything_else_is_quick():
     assert len(TRAINING) == 1
     assert TRAINING[0].points == 3
+    assert len(STUDENTS) == len(MUTANTS) + 4  # no hand-written name hides a mutant
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
-def test_each_mutant_fails_with_its_hint(mutant):
-    checks = FAST + (TRAINING if mutant.name == "not_compiled" else [])  # fit fails at once
-    results = run(checks, as_student(mutant.impl))
+def test_each_mutant_fails_with_its_hint(graded, mutant):
+    results = graded(mutant.name)
     failed = [r for r in results if not r.passed]
     assert failed, f"{mutant.name} passed every check"
     assert any(mutant.hint in r.output for r in failed), "\n".join(r.output for r in failed)
@@ -66,53 +132,38 @@ def test_missing_function_is_reported_by_name():
     assert "SyntaxError" in results[0].output
 
 
-def test_parameter_budget_fails_for_a_wide_dense_head():
-    def wide(input_shape=(28, 28, 1), num_classes=10):
-        import keras
+def test_every_check_fails_on_some_mutant_or_wrong_student(graded):
+    # Left out: the stub and the students that raise or return no model. They fail every
+    # check at its first step, alike, so they would prove nothing about each check's own test.
+    alike = {"raises", "returns_none"}
+    failed_somewhere = {r.name for name in STUDENTS if name not in alike for r in real_failures(graded(name))}
+    assert failed_somewhere == {c.name for c in EXERCISE.checks}
 
-        model = keras.Sequential([
-            keras.Input(shape=input_shape),
-            keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
-            keras.layers.MaxPooling2D(2),
-            keras.layers.Flatten(),                      # 14 * 14 * 8 = 1,568
-            keras.layers.Dense(512, activation="relu"),  # 803,328 parameters
-            keras.layers.Dense(num_classes, activation="softmax"),
-        ])
-        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-        return model
 
-    results = {r.name: r for r in run(FAST, as_student(wide))}
+def test_parameter_budget_fails_for_a_wide_dense_head(graded):
+    results = {r.name: r for r in graded("wide_dense_head")}
     budget = next(r for name, r in results.items() if "parameters" in name)
     assert budget.status == FAILED
     assert "got 808," in budget.output and "Dense layer after Flatten" in budget.output
     assert all(r.passed for r in results.values() if r is not budget)
 
 
-def test_a_loss_that_is_not_cross_entropy_fails_with_the_general_hint():
-    def mse(input_shape=(28, 28, 1), num_classes=10):
-        model = ex04.dense_only(input_shape, num_classes)
-        model.compile(optimizer="adam", loss="mse", metrics=["accuracy"])
-        return model
-
-    loss_check = next(c for c in FAST if "loss" in c.name)
-    (result,) = run([loss_check], as_student(mse))
+def test_a_loss_that_is_not_cross_entropy_fails_with_the_general_hint(graded):
+    (result,) = graded("mse_loss")
     assert result.status == FAILED
     assert "'sparse_categorical_crossentropy' for a softmax output" in result.output
 
 
-def test_student_exception_is_reported_with_its_message():
-    def broken(input_shape=(28, 28, 1), num_classes=10):
-        raise ValueError("too many filters")
-
-    results = run(FAST, as_student(broken))
+def test_student_exception_is_reported_with_its_message(graded):
+    results = graded("raises")
     assert all(r.status == ERROR for r in results)
     public = [r for r in results if not r.hidden]
     assert all("raised an error" in r.output and "ValueError: too many filters" in r.output for r in public)
     assert all("too many filters" not in r.output for r in results if r.hidden)  # hidden: outcome only
 
 
-def test_returning_something_else_than_a_model_fails():
-    results = run(FAST[:1], as_student(lambda input_shape=(28, 28, 1), num_classes=10: None))
+def test_returning_something_else_than_a_model_fails(graded):
+    results = graded("returns_none")
     assert results[0].status == FAILED
     assert "expected a keras.Model, got NoneType" in results[0].output
 

@@ -1,6 +1,6 @@
 """ex05_vgg16_finetune: the oracle is Keras' preprocessing, each known mistake fails with its
-hint, valid variants get full marks, and the ImageNet weights fail offline with a clear
-message that says where the file goes."""
+hint, every check fails on some known mistake, valid variants get full marks, and the
+ImageNet weights fail offline with a clear message that says where the file goes."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ import subprocess
 import sys
 import textwrap
 import types
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from autograder.checks import ERROR, FAILED, NOT_IMPLEMENTED, run_checks
+from autograder.checks import ERROR, FAILED, NOT_IMPLEMENTED, PASSED, run_checks
 from autograder.exercises import ex05_vgg16_finetune as ex05
 from autograder.reference import load_reference
 from autograder.runner import check_file
@@ -44,6 +45,129 @@ def rgb(rng, shape, dtype=np.float32):
     return rng.uniform(0.0, 255.0, size=shape).astype(dtype)
 
 
+def real_failures(results):
+    """The results that fail because of the student's code (not because the grader broke)."""
+    return [
+        r for r in results
+        if r.status in (FAILED, ERROR, NOT_IMPLEMENTED) and "the grader could not run this check" not in r.output
+    ]
+
+
+def by_check(results):
+    """`{check name without the function: result}`."""
+    return {r.name.split(": ", 1)[1]: r for r in results}
+
+
+# --------------------------------------------------------------------------- hand-written wrong students
+
+
+def keeps_uint8(images):
+    return np.clip(ex05.caffe(images), 0, 255).astype(np.asarray(images).dtype)
+
+
+def frozen_vgg16(input_shape, weights, name="vgg16"):
+    import keras
+
+    base = keras.applications.VGG16(include_top=False, weights=weights, input_shape=tuple(input_shape), name=name)
+    base.trainable = False
+    return base
+
+
+def on_top(base, num_classes, input_shape, pool=True):
+    """Raw RGB (B, H, W, 3) -> preprocess_input -> base -> pooling -> softmax (B, K); not compiled."""
+    import keras
+
+    inputs = keras.Input(shape=tuple(input_shape))
+    x = base(keras.applications.vgg16.preprocess_input(inputs), training=False)  # (B, H/32, W/32, 512)
+    if pool:
+        x = keras.layers.GlobalAveragePooling2D()(x)                              # (B, 512)
+    outputs = keras.layers.Dense(num_classes, activation="softmax")(x)            # (B, K)
+    return keras.Model(inputs, outputs)
+
+
+def compiled(model, optimizer="adam"):
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def base_renamed(num_classes, input_shape=(224, 224, 3), weights="imagenet"):
+    import keras
+
+    base = keras.applications.VGG16(include_top=False, weights=weights, input_shape=input_shape, name="backbone")
+    base.trainable = False
+    inputs = keras.Input(shape=input_shape)
+    x = base(keras.applications.vgg16.preprocess_input(inputs))
+    outputs = keras.layers.Dense(num_classes, activation="softmax")(keras.layers.Flatten()(x))
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def base_cut_after_block4(num_classes, input_shape=(224, 224, 3), weights="imagenet"):
+    import keras
+
+    full = frozen_vgg16(input_shape, weights, name="full_vgg16")
+    base = keras.Model(full.input, full.get_layer("block4_pool").output, name="vgg16")  # 10 convolutions
+    return compiled(on_top(base, num_classes, input_shape))
+
+
+def not_compiled(num_classes, input_shape=(224, 224, 3), weights="imagenet"):
+    return on_top(frozen_vgg16(input_shape, weights), num_classes, input_shape)
+
+
+def no_pooling_before_dense(num_classes, input_shape=(224, 224, 3), weights="imagenet"):
+    return compiled(on_top(frozen_vgg16(input_shape, weights), num_classes, input_shape, pool=False))
+
+
+def whole_model_frozen(num_classes, input_shape=(224, 224, 3), weights="imagenet"):
+    model = on_top(frozen_vgg16(input_shape, weights), num_classes, input_shape)
+    model.trainable = False  # the head too
+    return compiled(model)
+
+
+def zero_learning_rate(num_classes, input_shape=(224, 224, 3), weights="imagenet"):
+    import keras
+
+    return compiled(on_top(frozen_vgg16(input_shape, weights), num_classes, input_shape),
+                    keras.optimizers.SGD(learning_rate=0.0))
+
+
+def unfreeze_raises(model, learning_rate=1e-5):
+    return model.get_layer("block5_conv1")  # the layer is inside the base, not the model
+
+
+# (function, name) -> (the student's function, also grade the hidden checks)
+STUDENTS = {
+    **{(m.function, m.name): (m.impl, True) for ms in EXERCISE.mutants.values() for m in ms},
+    ("vgg16_preprocess", "keeps_uint8"): (keeps_uint8, False),
+    **{
+        ("build_vgg16_classifier", f.__name__): (f, False)
+        for f in (base_renamed, base_cut_after_block4, not_compiled, no_pooling_before_dense,
+                  whole_model_frozen, zero_learning_rate)
+    },
+    ("unfreeze_top_block", "unfreeze_raises"): (unfreeze_raises, False),
+}
+
+
+@pytest.fixture(scope="module")
+def graded(reference):
+    """`graded(function, name)`: the results of the checks of `function` for one of `STUDENTS`
+    (the reference with that function replaced), computed once for the whole module."""
+    cache = {}
+
+    def grade(function, name):
+        if (function, name) not in cache:
+            impl, hidden = STUDENTS[function, name]
+            student = with_function(reference, function, impl)
+            with warnings.catch_warnings():  # whole_model_frozen: Keras says so before `fit`
+                warnings.filterwarnings("ignore", "The model does not have any trainable weights")
+                cache[function, name] = run_checks(EXERCISE, student, reference, hidden=hidden,
+                                                   functions=[function])
+        return cache[function, name]
+
+    return grade
+
+
 # --------------------------------------------------------------------------- preprocessing (fast)
 
 
@@ -65,19 +189,14 @@ def test_oracle_and_reference_equal_keras_preprocess_input(reference, shape, dty
 
 
 @pytest.mark.parametrize("mutant", EXERCISE.mutants["vgg16_preprocess"], ids=lambda m: m.name)
-def test_each_preprocessing_mutant_fails_with_its_hint(reference, mutant):
-    student = with_function(reference, "vgg16_preprocess", mutant.impl)
-    results = run_checks(EXERCISE, student, reference, hidden=True, functions=["vgg16_preprocess"])
+def test_each_preprocessing_mutant_fails_with_its_hint(graded, mutant):
+    results = graded("vgg16_preprocess", mutant.name)
     assert results and all(r.status == FAILED for r in results), [r.output for r in results]
     assert all(mutant.hint in r.output for r in results), [r.output for r in results]
 
 
-def test_preprocessing_that_returns_integers_fails_on_uint8(reference):
-    def keeps_uint8(images):
-        return np.clip(reference.vgg16_preprocess(images), 0, 255).astype(np.asarray(images).dtype)
-
-    results = run_checks(EXERCISE, with_function(reference, "vgg16_preprocess", keeps_uint8), reference,
-                         functions=["vgg16_preprocess"])
+def test_preprocessing_that_returns_integers_fails_on_uint8(graded):
+    results = graded("vgg16_preprocess", "keeps_uint8")
     assert not any(r.passed for r in results)
 
 
@@ -119,41 +238,86 @@ def test_stub_scores_zero_with_not_implemented_messages():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mutant", MODEL_MUTANTS, ids=lambda m: f"{m.function}-{m.name}")
-def test_each_model_mutant_fails_with_its_hint(reference, mutant):
-    student = with_function(reference, mutant.function, mutant.impl)
-    results = run_checks(EXERCISE, student, reference, hidden=True, functions=[mutant.function])
+def test_each_model_mutant_fails_with_its_hint(graded, mutant):
+    results = graded(mutant.function, mutant.name)
     failed = [r for r in results if not r.passed]
     assert failed, f"{mutant.name} passed every check"
     assert any(mutant.hint in r.output for r in failed), "\n".join(r.output for r in failed)
 
 
 @pytest.mark.slow
-def test_a_base_under_another_name_is_reported(reference):
-    def renamed(num_classes, input_shape=(224, 224, 3), weights="imagenet"):
-        import keras
-
-        base = keras.applications.VGG16(include_top=False, weights=weights, input_shape=input_shape, name="backbone")
-        base.trainable = False
-        inputs = keras.Input(shape=input_shape)
-        x = base(keras.applications.vgg16.preprocess_input(inputs))
-        outputs = keras.layers.Dense(num_classes, activation="softmax")(keras.layers.Flatten()(x))
-        model = keras.Model(inputs, outputs)
-        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-        return model
-
-    results = run_checks(EXERCISE, with_function(reference, "build_vgg16_classifier", renamed), reference,
-                         functions=["build_vgg16_classifier"])
+def test_a_base_under_another_name_is_reported(graded):
+    results = graded("build_vgg16_classifier", "base_renamed")
     assert all(r.status == FAILED for r in results)
     assert all("no sub-model named 'vgg16'" in r.output and "backbone" in r.output for r in results)
 
 
 @pytest.mark.slow
-def test_student_exception_in_unfreeze_is_reported(reference):
-    def broken(model, learning_rate=1e-5):
-        return model.get_layer("block5_conv1")  # the layer is inside the base, not the model
+def test_a_base_with_the_wrong_parameter_count_is_reported(graded):
+    results = by_check(graded("build_vgg16_classifier", "base_cut_after_block4"))
+    first = results[f"a compiled model around the 'vgg16' sub-model ({ex05.BASE_PARAMS:,} parameters)"]
+    assert first.status == FAILED
+    assert "expected 14,714,688 parameters (VGG16 without its dense top), got 7,635,264" in first.output
+    assert "include_top=False" in first.output
+    assert all(r.status == PASSED for r in results.values() if r is not first)  # frozen, preprocesses once
 
-    results = run_checks(EXERCISE, with_function(reference, "unfreeze_top_block", broken), reference,
-                         functions=["unfreeze_top_block"])
+
+@pytest.mark.slow
+def test_a_model_that_is_not_compiled_is_reported(graded):
+    results = by_check(graded("build_vgg16_classifier", "not_compiled"))
+    first = results[f"a compiled model around the 'vgg16' sub-model ({ex05.BASE_PARAMS:,} parameters)"]
+    assert first.status == FAILED
+    assert "returns a compiled model" in first.output and "the model is not compiled" in first.output
+    assert "call `model.compile(" in first.output
+    step = results["one training step changes the head, every VGG16 weight stays bit-identical"]
+    assert step.status == ERROR and "one training step" in step.output and "not compiled" in step.output
+
+
+@pytest.mark.slow
+def test_a_wrong_output_shape_is_reported_by_the_first_check(graded):
+    results = by_check(graded("build_vgg16_classifier", "no_pooling_before_dense"))
+    first = results[f"a compiled model around the 'vgg16' sub-model ({ex05.BASE_PARAMS:,} parameters)"]
+    assert first.status == FAILED
+    assert "output shape: expected (batch=4, classes=5), got (4, 1, 1, 5)" in first.output
+    assert "GlobalAveragePooling2D()" in first.output
+
+
+@pytest.mark.slow
+def test_a_model_with_no_trainable_weight_is_reported(graded):
+    results = by_check(graded("build_vgg16_classifier", "whole_model_frozen"))
+    flags = results["only the new head is trainable"]
+    assert flags.status == FAILED
+    assert "no weight is trainable" in flags.output and "head" in flags.output
+    step = results["one training step changes the head, every VGG16 weight stays bit-identical"]
+    assert step.status == FAILED and "no weight of the head changed" in step.output
+
+
+@pytest.mark.slow
+def test_a_head_that_does_not_move_in_a_training_step_is_reported(graded):
+    results = by_check(graded("build_vgg16_classifier", "zero_learning_rate"))
+    step = results["one training step changes the head, every VGG16 weight stays bit-identical"]
+    assert step.status == FAILED
+    assert "the head's weights after one training step" in step.output
+    assert "no weight of the head changed" in step.output and "learning rate above 0" in step.output
+    assert results["only the new head is trainable"].status == PASSED  # the flags are right; the step is not
+
+
+@pytest.mark.slow
+def test_every_check_fails_on_some_mutant_or_wrong_student(graded):
+    # Left out: the stub and the students whose code raises or whose base is not named
+    # 'vgg16'. They fail every check of a function at its first step, alike, so they would
+    # prove nothing about each check's own test.
+    alike = {"base_renamed", "unfreeze_raises"}
+    assert len(STUDENTS) == sum(map(len, EXERCISE.mutants.values())) + 8  # no name hides another
+    failed_somewhere = {
+        r.name for function, name in STUDENTS if name not in alike for r in real_failures(graded(function, name))
+    }
+    assert failed_somewhere == {c.name for c in EXERCISE.checks}
+
+
+@pytest.mark.slow
+def test_student_exception_in_unfreeze_is_reported(graded):
+    results = graded("unfreeze_top_block", "unfreeze_raises")
     assert all(r.status == ERROR for r in results)
     assert all("ValueError" in r.output and "while unfreezing" in r.output for r in results)
 
