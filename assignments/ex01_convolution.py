@@ -206,8 +206,11 @@ feedback.check("conv_single_step")
 #
 # Steps: work out the padding (for `"same"`, split the total as described above, extra at
 # the bottom/right), pad, then fill the output. A loop over output positions calling
-# `conv_single_step` is correct and fine; a faster way loops over the `kh × kw` kernel
-# offsets and multiplies a strided slice of all images by `kernel[u, v]` at once.
+# `conv_single_step` is correct and fine. Faster ways: loop over the `kh × kw` kernel
+# offsets and multiply a strided slice of all images by `kernel[u, v]` at once; or gather
+# every window into one row of a matrix ("im2col",
+# `np.lib.stride_tricks.sliding_window_view`) and do a single matrix product with the
+# kernel reshaped to `(kh * kw * C, F)`.
 
 # %%
 def same_padding(input_size, kernel_size, strides):

@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "ex01_convolution.py"
 STUB = ROOT / "assignments" / "ex01_convolution.ipynb"
 MISTAKES = {  # edits of the solution's text, each a known mistake
-    "flipped": ("shifted @ kernel[u, v]", "shifted @ kernel[kh - 1 - u, kw - 1 - v]"),
-    "no_bias": ("out += np.asarray(bias)", "pass"),
+    "flipped": ("weights = kernel.reshape(", "weights = kernel[::-1, ::-1].reshape("),
+    "no_bias": ("out = out + np.asarray(bias)", "pass"),
     "same_floor": ("return -(-input_size // strides)", "return input_size // strides"),
     "pad_swapped": ("(pad_h, pad_h), (pad_w, pad_w)", "(pad_w, pad_w), (pad_h, pad_h)"),
     "mean_step": ("float(np.sum(window * kernel) + bias)", "float(np.mean(window * kernel) + bias)"),

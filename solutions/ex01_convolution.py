@@ -211,8 +211,11 @@ feedback.check("conv_single_step")
 #
 # Steps: work out the padding (for `"same"`, split the total as described above, extra at
 # the bottom/right), pad, then fill the output. A loop over output positions calling
-# `conv_single_step` is correct and fine; a faster way loops over the `kh × kw` kernel
-# offsets and multiplies a strided slice of all images by `kernel[u, v]` at once.
+# `conv_single_step` is correct and fine. Faster ways: loop over the `kh × kw` kernel
+# offsets and multiply a strided slice of all images by `kernel[u, v]` at once; or gather
+# every window into one row of a matrix ("im2col",
+# `np.lib.stride_tricks.sliding_window_view`) and do a single matrix product with the
+# kernel reshaped to `(kh * kw * C, F)`.
 
 # %%
 def same_padding(input_size, kernel_size, strides):
@@ -260,14 +263,19 @@ def conv2d(images, kernel, bias=None, strides=1, padding="valid"):
     padded = np.pad(images, ((0, 0), (top, bottom), (left, right), (0, 0)))  # (N, Hp, Wp, C)
     out_h = (h + top + bottom - kh) // s_h + 1
     out_w = (w + left + right - kw) // s_w + 1
-    out = np.zeros((n, out_h, out_w, f), dtype=np.result_type(images, kernel, np.float32))
-    for u in range(kh):
-        for v in range(kw):
-            # every window's (u, v) pixel at once: rows u, u + s_h, ... of the padded images
-            shifted = padded[:, u : u + s_h * out_h : s_h, v : v + s_w * out_w : s_w, :]  # (N, H_out, W_out, C)
-            out += shifted @ kernel[u, v]  # (N, H_out, W_out, C) @ (C, F) -> (N, H_out, W_out, F)
+    # every kh x kw window of every image (a view: nothing is copied yet)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (kh, kw), axis=(1, 2))  # (N, Hp-kh+1, Wp-kw+1, C, kh, kw)
+    windows = windows[:, ::s_h, ::s_w]  # (N, H_out, W_out, C, kh, kw): one window per output position
+    weights = kernel.reshape(kh * kw * c, f)  # (kh*kw*C, F), rows in (kh, kw, C) order
+    out = np.empty((n, out_h, out_w, f), dtype=np.result_type(images, kernel, np.float32))
+    for start in range(0, n, 8):  # a few images at a time keeps the window matrix small (and fast)
+        batch = windows[start : start + 8]  # (B, H_out, W_out, C, kh, kw)
+        # "im2col": each window becomes one row, laid out (kh, kw, C) like the kernel
+        rows = batch.transpose(0, 1, 2, 4, 5, 3).reshape(-1, kh * kw * c)  # (B*H_out*W_out, kh*kw*C)
+        # one matrix product = conv_single_step for every window and every filter at once
+        out[start : start + 8] = (rows @ weights).reshape(-1, out_h, out_w, f)  # (B, H_out, W_out, F)
     if bias is not None:
-        out += np.asarray(bias)  # broadcast over (N, H_out, W_out)
+        out = out + np.asarray(bias)  # broadcast over (N, H_out, W_out)
     return out
     ### END SOLUTION
 

@@ -35,14 +35,16 @@ def failures(report):
 
 
 CONV2D_MUTANTS = {
-    "flipped_kernel": [("shifted @ kernel[u, v]", "shifted @ kernel[kh - 1 - u, kw - 1 - v]")],
-    "bias_missing": [("out += np.asarray(bias)", "pass")],
+    "flipped_kernel": [("weights = kernel.reshape(", "weights = kernel[::-1, ::-1].reshape(")],
+    "bias_missing": [("out = out + np.asarray(bias)", "pass")],
     "padding_one_side": [("top, bottom, left, right = p_h, p_h, p_w, p_w", "top, bottom, left, right = p_h, 0, p_w, 0")],
-    "kernel_transposed": [("shifted @ kernel[u, v]", "shifted @ kernel[v, u]")],
-    "one_channel": [("shifted @ kernel[u, v]", "shifted[..., :1] @ kernel[u, v, :1]")],
-    "start_ignores_stride": [
-        ("padded[:, u : u + s_h * out_h : s_h, v : v + s_w * out_w : s_w, :]", "padded[:, u : u + out_h, v : v + out_w, :]")
+    "kernel_transposed": [("weights = kernel.reshape(", "weights = kernel.transpose(1, 0, 2, 3).reshape(")],
+    "one_channel": [
+        ("rows = batch.transpose(0, 1, 2, 4, 5, 3).reshape(-1, kh * kw * c)",
+         "rows = batch[:, :, :, :1].transpose(0, 1, 2, 4, 5, 3).reshape(-1, kh * kw)"),
+        ("weights = kernel.reshape(kh * kw * c, f)", "weights = kernel[:, :, :1].reshape(kh * kw, f)"),
     ],
+    "start_ignores_stride": [("windows = windows[:, ::s_h, ::s_w]", "windows = windows[:, :out_h, :out_w]")],
     "same_extra_first": [
         ("top, bottom = same_padding(h, kh, s_h)", "bottom, top = same_padding(h, kh, s_h)"),
         ("left, right = same_padding(w, kw, s_w)", "right, left = same_padding(w, kw, s_w)"),
@@ -133,7 +135,7 @@ def test_every_check_fails_on_some_mutant_or_stub(tmp_path):
     assert failed_somewhere == {c.name for c in EX.checks}
 
 
-def test_sliding_window_view_conv2d_gets_full_marks(tmp_path):
+def test_loop_over_kernel_offsets_conv2d_gets_full_marks(tmp_path):
     alternative = '''
     n, h, w, c = images.shape
     kh, kw, _, f = kernel.shape
@@ -143,11 +145,14 @@ def test_sliding_window_view_conv2d_gets_full_marks(tmp_path):
     else:
         p_h, p_w = (0, 0) if padding == "valid" else to_pair(padding, "padding")
         top, bottom, left, right = p_h, p_h, p_w, p_w
-    padded = zero_pad(images, 0)
     padded = np.pad(images, ((0, 0), (top, bottom), (left, right), (0, 0)))
-    windows = np.lib.stride_tricks.sliding_window_view(padded, (kh, kw), axis=(1, 2))
-    windows = windows[:, ::s_h, ::s_w]  # (N, H_out, W_out, C, kh, kw)
-    out = np.einsum("nijcuv,uvcf->nijf", windows, kernel)
+    out_h = (h + top + bottom - kh) // s_h + 1
+    out_w = (w + left + right - kw) // s_w + 1
+    out = np.zeros((n, out_h, out_w, f))
+    for u in range(kh):
+        for v in range(kw):
+            shifted = padded[:, u : u + s_h * out_h : s_h, v : v + s_w * out_w : s_w, :]
+            out += shifted @ kernel[u, v]
     return out if bias is None else out + bias
     '''
     source = SOLUTION.read_text()

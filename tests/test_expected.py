@@ -40,7 +40,7 @@ def test_public_checks_run_from_recorded_answers(no_solutions, tmp_path, name):
 def test_mistakes_are_still_named_without_solutions(no_solutions, tmp_path):
     source = (ROOT / "solutions/ex01_convolution.py").read_text()
     student = tmp_path / "ex01_convolution.py"
-    student.write_text(source.replace("shifted @ kernel[u, v]", "shifted @ kernel[kh - 1 - u, kw - 1 - v]"))
+    student.write_text(source.replace("weights = kernel.reshape(", "weights = kernel[::-1, ::-1].reshape("))
     report = check_file("ex01", student)
     conv = [r for r in report.results if r.function == "conv2d"]
     assert conv and not any(r.passed for r in conv)

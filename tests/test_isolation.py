@@ -409,8 +409,8 @@ def grader(tmp_path_factory):
 
 
 MUTANTS = {
-    "flipped_kernel": {"conv2d": function_source("ex01", "conv2d", [("kernel[u, v]", "kernel[kh - 1 - u, kw - 1 - v]")])},
-    "bias_missing": {"conv2d": function_source("ex01", "conv2d", [("out += np.asarray(bias)", "pass")])},
+    "flipped_kernel": {"conv2d": function_source("ex01", "conv2d", [("weights = kernel.reshape(", "weights = kernel[::-1, ::-1].reshape(")])},
+    "bias_missing": {"conv2d": function_source("ex01", "conv2d", [("out = out + np.asarray(bias)", "pass")])},
     "same_rounds_down": {
         "conv_output_size": function_source(
             "ex01", "conv_output_size", [("return -(-input_size // strides)", "return input_size // strides")]
