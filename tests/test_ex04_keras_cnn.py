@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.checks import ERROR, FAILED, NOT_IMPLEMENTED, PASSED, run_check
+from autograder.checks import ERROR, FAILED, NOT_IMPLEMENTED, run_check
 from autograder.exercises import ex04_keras_cnn as ex04
 from autograder.runner import check_file
 
