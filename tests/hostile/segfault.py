@@ -1,7 +1,6 @@
-# Hostile: a segmentation fault through ctypes (reads address 0). Only `conv2d(..., strides=(2, 3))` (one public check, 1 point) misbehaves.
+# Hostile: a segmentation fault in plain NumPy (a view whose stride points at unmapped memory). Only `conv2d(..., strides=(2, 3))` (one public check, 1 point) misbehaves.
 # Expected: that check CRASHED, "SIGSEGV" in its message (17/18).
 import numpy as np
-import ctypes
 
 
 def conv_output_size(input_size, kernel_size, strides=1, padding="valid"):
@@ -34,7 +33,8 @@ def conv_single_step(window, kernel, bias=0.0):
 
 def conv2d(images, kernel, bias=None, strides=1, padding="valid"):
     if strides == (2, 3):
-        ctypes.string_at(0)
+        far = np.lib.stride_tricks.as_strided(np.zeros(1, np.uint8), shape=(2,), strides=(1 << 46,))
+        far[1].item()  # reads 64 TiB past the array: SIGSEGV
     s_h, s_w = _pair(strides)
     kh, kw, _, f = kernel.shape
     top, bottom = _pads(images.shape[1], kh, s_h, padding, 0)
