@@ -81,7 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", metavar="FILE", help="also write Gradescope results.json")
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("release", help="generate assignments/ from solutions/")
+    p = sub.add_parser(
+        "release",
+        help="generate assignments/ from solutions/ (and the recorded public answers in autograder/expected/)",
+    )
     p.add_argument("--solutions", default=str(ROOT / "solutions"))
     p.add_argument("--out", default=str(ROOT / "assignments"))
     p.add_argument("--check", action="store_true", help="only report drift, write nothing")
