@@ -1,4 +1,4 @@
-"""`cnnex`: list exercises, check a file, release student copies (and grade, see `grading`)."""
+"""`cnnex`: students check their work; instructors grade a class, build nbgrader courses and Gradescope bundles; maintainers release."""
 
 from __future__ import annotations
 
