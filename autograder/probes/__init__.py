@@ -9,7 +9,8 @@ checks module (hidden checks, expected values) into its memory.
 from __future__ import annotations
 
 import importlib
-import traceback
+
+from autograder.checks import _student_frame
 
 
 def probes_for(exercise: str) -> dict:
@@ -25,13 +26,8 @@ def probes_for(exercise: str) -> dict:
 
 def student_error(function: str, err: BaseException, during: str = "") -> dict:
     """A student's exception as plain data: type, message, and where in their file."""
-    where = ""
-    for frame in reversed(traceback.extract_tb(err.__traceback__)):
-        if frame.filename.startswith("<student"):
-            where = f"at {frame.filename.strip('<>').replace('student ', '')}, line {frame.lineno}"
-            break
-    return {"function": function, "type": type(err).__name__, "message": str(err)[:500], "where": where,
-            "during": during}
+    return {"function": function, "type": type(err).__name__, "message": str(err)[:500],
+            "where": _student_frame(err), "during": during}
 
 
 def error_text(err: BaseException) -> str:
