@@ -1,11 +1,13 @@
 """Checks from inside a notebook (or a `.py` run as a script).
 
     feedback = Feedback("ex01_convolution", globals())
-    feedback.check("conv2d")          # prints the public checks of conv2d
-    feedback.summary()                # prints every public check and the score
+    feedback.check("conv2d")          # the public checks of conv2d
+    feedback.summary()                # every public check and the score
     feedback.assert_passes("conv2d")  # nbgrader test cells: raises AssertionError on failure
 
-Everything is printed to stdout, nothing to stderr (nbgrader treats stderr as a failure).
+In Jupyter, `check` and `summary` show a formatted HTML table (and nothing else); in a
+script they print the same feedback as `cnnex check`. `assert_passes` prints plain text
+(nbgrader shows stdout). Nothing is written to stderr (nbgrader treats it as a failure).
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from autograder.checks import Result, run_checks
 from autograder.errors import GraderError
 from autograder.policy import policy_failures
 from autograder.reference import reference_for
-from autograder.reports.terminal import format_report, format_result
+from autograder.reports.notebook import FeedbackReport
+from autograder.reports.terminal import format_result
 
 
 class _Namespace:
@@ -92,19 +95,13 @@ class Feedback:
             warnings.simplefilter("ignore")
             return run_checks(ex, _Namespace(self.namespace), reference, hidden, functions, policy)
 
-    def check(self, function: str) -> list[Result]:
-        """Print the public checks of one function; return their results."""
-        results = self.results(function)
-        print("\n".join(format_result(r) for r in results))
-        got = sum(r.score for r in results)
-        print(f"{function}: {got:g}/{sum(r.max_score for r in results):g} points")
-        return results
+    def check(self, function: str) -> FeedbackReport:
+        """Show the public checks of one function; return their results (a list)."""
+        return FeedbackReport(function, self.results(function)).show_or_print()
 
-    def summary(self) -> list[Result]:
-        """Print every public check of the exercise and the score."""
-        results = self.results()
-        print(format_report(self.exercise.name, results))
-        return results
+    def summary(self) -> FeedbackReport:
+        """Show every public check of the exercise and the score; return the results."""
+        return FeedbackReport(self.exercise.name, self.results(), table=True).show_or_print()
 
     def assert_passes(self, function: str, hidden: bool = False) -> None:
         """For nbgrader test cells: print the feedback, raise AssertionError unless all pass."""

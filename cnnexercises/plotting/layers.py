@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from cnnexercises.plotting._figure import grid, show_image
+from cnnexercises.plotting._figure import NotebookFigure, grid, show_image, shows_itself
 
 
 def _conv_layers(layer_or_model):
@@ -53,6 +53,7 @@ def first_conv_kernel(kernel_or_model):
     return kernel, name
 
 
+@shows_itself
 def filters(kernel_or_model, max_filters=32):
     """The first convolution layer's filters, one small image each.
 
@@ -122,6 +123,7 @@ def _feature_layers(model, layers):
     return chosen
 
 
+@shows_itself
 def feature_maps(model, image, layers=None, max_maps=8):
     """One image through a CNN: the input, then up to `max_maps` channels of each layer's output.
 
@@ -168,9 +170,7 @@ def feature_maps(model, image, layers=None, max_maps=8):
 
     ncols = max_maps
     rows = 1 + len(chosen)
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(1.3 * ncols, 1.45 * rows + 0.4), layout="constrained")
+    fig = NotebookFigure(figsize=(1.3 * ncols, 1.45 * rows + 0.4), layout="constrained")
     show_image(fig.add_subplot(rows, ncols, 1), batch[0], title=f"input {tuple(batch.shape[1:])}")
     for r, (layer, maps) in enumerate(zip(chosen, outputs), start=1):
         if maps.ndim == 2:
