@@ -345,6 +345,33 @@ def compare_arrays(
     )
 
 
+def mismatch_slice(got: Any, expected: Any, limit: int = 64) -> dict | None:
+    """The `(H, W)` plane of expected and got where they first differ, as plain lists.
+
+    For a picture of the difference in the notebook's feedback: arrays of the same shape
+    with at least 2 axes; the plane holds the first differing value (batch and channel
+    fixed for NHWC), cut to `limit` x `limit`. None when there is nothing to draw.
+    """
+    arr, exp = as_array(got), np.asarray(expected)
+    if arr is None or arr.shape != exp.shape or exp.ndim < 2 or exp.size == 0 or exp.dtype.kind not in "biuf":
+        return None
+    bad = ~np.isclose(arr.astype(np.float64), exp.astype(np.float64), rtol=1e-5, atol=1e-6)
+    if not bad.any():
+        return None
+    first = tuple(int(i) for i in np.argwhere(bad)[0])
+    if exp.ndim == 2:
+        index, where = (slice(None), slice(None)), ""
+    else:  # rows and columns are the two axes before the last one (NHWC), the rest fixed
+        index = first[:-3] + (slice(None), slice(None), first[-1]) if exp.ndim >= 3 else first
+        where = ", ".join(f"{n}={i}" for n, i in zip(("image", "channel"), (first[0], first[-1]))) if exp.ndim == 4 else f"index {first}"
+    plane = (slice(0, limit), slice(0, limit))
+    return {
+        "expected": exp[index][plane].astype(float).tolist(),
+        "got": arr[index][plane].astype(float).tolist(),
+        "where": where,
+    }
+
+
 def matches(got: Any, expected: Any, rtol: float = 1e-5, atol: float = 1e-6) -> bool:
     """True when two outputs agree (arrays element-wise, scalars by value)."""
     if isinstance(expected, (tuple, list)) and not isinstance(got, np.ndarray):
@@ -532,6 +559,8 @@ class Context:
         if problem is None and isinstance(expected, np.ndarray) and not isinstance(got, np.ndarray):
             problem = f"expected an ndarray, got {type(got).__name__}"
         if problem is not None:
+            if not self.check.hidden:  # hidden checks never show their values
+                self.attach("mismatch", mismatch_slice(got, expected))
             raise CheckFailed(what, problem, self.diagnose(function, got, args, kwargs))
         return got
 

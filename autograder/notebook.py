@@ -79,8 +79,9 @@ def _is_stub(function) -> bool:
     """True for a function whose own body raises NotImplementedError (the handed-out stub)."""
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
-    except (OSError, TypeError, SyntaxError):
-        return False
+    except (OSError, TypeError, SyntaxError):  # no source at hand: look at the names its code uses
+        code = getattr(function, "__code__", None)
+        return code is not None and "NotImplementedError" in code.co_names
     body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.FunctionDef) else []
     for node in body:
         if isinstance(node, ast.Raise) and node.exc is not None:

@@ -25,8 +25,10 @@ IMAGES = {
     "ex01_convolution": (2, 1),      # Sobel edges (pyplot), kernel_sweep
     "ex02_pooling": (1, 0),          # pooled photos (pyplot)
     "ex03_parameters": (0, 0),
-    "ex04_keras_cnn": (6, 0),        # curves, confusion, predictions, filters, feature maps... see test
-    "ex05_vgg16_finetune": (3, 1),   # curves, feature maps of a photo, filters
+    # curves, confusion matrix (need build_cnn), then shapes: predictions, filters, feature maps
+    "ex04_keras_cnn": (5, 3),
+    # curves, the photo's feature maps (need your functions), VGG16's first filters
+    "ex05_vgg16_finetune": (3, 1),
 }
 
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 import base64
 import html
 
-from cnnexercises.jupyter import ShownOnce, kernel_shell
+from cnnexercises import jupyter
+from cnnexercises.jupyter import ShownOnce
 
 from autograder.checks import PASSED, Result
 from autograder.reports.terminal import format_report, format_result
@@ -39,11 +40,38 @@ def _message(result: Result) -> str:
     parts = [f'<pre style="{_PRE}">{_e(body)}</pre>'] if body else []
     if hint:
         parts.append(f'<div style="{_HINT}">💡 {_e(hint.removeprefix("Hint:").strip())}</div>')
-    picture = result.artifacts.get("difference_png")
-    if isinstance(picture, bytes) and not result.hidden:
-        data = base64.b64encode(picture).decode("ascii")
-        parts.append(f'<img alt="expected, got and where they differ" style="max-width:100%;margin-top:.3rem" src="data:image/png;base64,{data}">')
+    mismatch = result.artifacts.get("mismatch")
+    if isinstance(mismatch, dict) and not result.hidden:
+        data = base64.b64encode(mismatch_png(mismatch)).decode("ascii")
+        parts.append(f'<br><img alt="expected, got and where they differ" style="max-width:36rem;margin-top:.3rem" src="data:image/png;base64,{data}">')
     return "".join(parts)
+
+
+def mismatch_png(mismatch: dict) -> bytes:
+    """Expected, got and the cells that differ, side by side (a wrong border shows as a frame)."""
+    import numpy as np
+
+    from cnnexercises.plotting._figure import NotebookFigure, png_bytes
+
+    expected = np.asarray(mismatch["expected"], dtype=float)
+    got = np.asarray(mismatch["got"], dtype=float)
+    differ = ~np.isclose(got, expected, rtol=1e-5, atol=1e-6)
+    low = float(min(expected.min(), got.min()))
+    high = float(max(expected.max(), got.max()))
+    fig = NotebookFigure(figsize=(7.5, 2.7), layout="constrained")
+    axes = fig.subplots(1, 3)
+    for ax, image, title, options in [
+        (axes[0], expected, "expected", {"cmap": "viridis", "vmin": low, "vmax": high}),
+        (axes[1], got, "got", {"cmap": "viridis", "vmin": low, "vmax": high}),
+        (axes[2], differ, f"differ ({int(differ.sum())} of {differ.size})", {"cmap": "Reds", "vmin": 0, "vmax": 1}),
+    ]:
+        ax.imshow(image, interpolation="nearest", **options)
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if mismatch.get("where"):
+        fig.suptitle(str(mismatch["where"]), fontsize=9)
+    return png_bytes(fig, dpi=80)
 
 
 def _row(result: Result) -> str:
@@ -108,7 +136,7 @@ class FeedbackReport(ShownOnce, list):
 
     def show_or_print(self) -> FeedbackReport:
         """Show as HTML in a Jupyter kernel, print the text anywhere else; return self."""
-        if kernel_shell() is not None:
+        if jupyter.kernel_shell() is not None:
             return self.present()
         print(self.text())
         return self
