@@ -21,12 +21,12 @@
 # | `K` | classes |
 
 # %%
+from autograder.notebook import Feedback  # first: it keeps TensorFlow's log lines out of the cells
+from cnnexercises import datasets, distribute, plotting
+
 import numpy as np
 import keras
 from keras import layers
-
-from autograder.notebook import Feedback
-from cnnexercises import datasets, distribute, plotting
 
 feedback = Feedback("ex04_keras_cnn", globals())
 

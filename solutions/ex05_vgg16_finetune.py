@@ -25,14 +25,14 @@
 # same architecture) and small 40×32 images, so checking works offline in seconds.
 
 # %%
+from autograder.notebook import Feedback  # first: it keeps TensorFlow's log lines out of the cells
+from cnnexercises import datasets, distribute, plotting
+
 import os
 
 import numpy as np
 import keras
 from keras import layers
-
-from autograder.notebook import Feedback
-from cnnexercises import datasets, distribute, plotting
 
 feedback = Feedback("ex05_vgg16_finetune", globals())
 

@@ -33,7 +33,9 @@ CHROMIUM_FLAGS = [
     "--disable-dev-shm-usage",
 ]
 # notebook -> (images at least, check cells rendered as HTML at least)
-NOTEBOOKS = {"ex01_convolution": (2, 5), "ex04_keras_cnn": (6, 2)}
+NOTEBOOKS = {"ex01_convolution": (2, 5), "ex04_keras_cnn": (5, 2)}
+# a filled ex01 whose conv2d flips the kernel (a true convolution): what a failed check looks like
+MISTAKE = ("weights = kernel.reshape(kh * kw * c, f)", "weights = kernel[::-1, ::-1].reshape(kh * kw * c, f)")
 
 
 def free_port() -> int:
@@ -51,6 +53,10 @@ def jupyterlab(tmp_path_factory):
     for name in NOTEBOOKS:
         nb = to_notebook(split_cells((ROOT / "solutions" / f"{name}.py").read_text()), name)
         nbformat.write(nb, folder / f"{name}.ipynb")
+    source = (ROOT / "solutions" / "ex01_convolution.py").read_text()
+    assert MISTAKE[0] in source
+    nb = to_notebook(split_cells(source.replace(*MISTAKE)), "ex01_convolution")
+    nbformat.write(nb, folder / "ex01_mistake.ipynb")
     port, token = free_port(), secrets.token_hex(16)
     env = {k: v for k, v in os.environ.items() if k not in ("MPLBACKEND", "TF_CPP_MIN_LOG_LEVEL")}
     env["JUPYTER_CONFIG_DIR"] = str(folder / ".jupyter")  # no user settings but these:
@@ -89,15 +95,13 @@ def jupyterlab(tmp_path_factory):
         log.close()
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", list(NOTEBOOKS))
-def test_filled_notebook_in_jupyterlab_shows_pictures_and_formatted_feedback(jupyterlab, name):
+def run_all(jupyterlab, name: str, screenshots: dict[str, str]) -> dict:
+    """Open NAME.ipynb in JupyterLab, run all cells, screenshot, and read the rendered page."""
     from playwright.sync_api import sync_playwright
 
     base, token, folder = jupyterlab
     shots = Path(os.environ.get("CNNEX_SCREENSHOTS") or folder)
     shots.mkdir(parents=True, exist_ok=True)
-    min_images, min_tables = NOTEBOOKS[name]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -106,29 +110,58 @@ def test_filled_notebook_in_jupyterlab_shows_pictures_and_formatted_feedback(jup
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()  # the Run menu
         page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+        dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+        try:  # with several kernels installed, JupyterLab may ask which one: the notebook's own
+            dialog.wait_for(timeout=5000)
+        except Exception:
+            pass
+        else:
+            dialog.locator("select").select_option(label="Python 3 (ipykernel)")
+            dialog.locator("button", has_text="Select").click()
         # every code cell executed: no prompt left empty or busy ("[*]")
-        page.wait_for_function(
-            """() => {
-                const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent.trim());
-                return prompts.length > 0 && prompts.every(t => /^\\[\\d+\\]:$/.test(t));
-            }""",
-            timeout=900_000,
-            polling=1000,
-        )
+        try:
+            page.wait_for_function(
+                """() => {
+                    const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent.trim());
+                    return prompts.length > 0 && prompts.every(t => /^\\[\\d+\\]:$/.test(t));
+                }""",
+                timeout=float(os.environ.get("CNNEX_BROWSER_TIMEOUT", 900)) * 1000,
+                polling=1000,
+            )
+        except Exception:
+            page.screenshot(path=str(shots / f"{name}_timeout.png"))
+            raise
         page.wait_for_timeout(1000)
-        images = page.locator(".jp-OutputArea-output img").count()
-        tables = page.locator(".jp-OutputArea-output .cnnex-feedback").count()
-        text = page.locator(".jp-Notebook").inner_text()
-        stderr = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count()
-        tracebacks = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']").count()
-        feedback = page.locator(".cnnex-feedback").first
-        feedback.scroll_into_view_if_needed()
-        page.screenshot(path=str(shots / f"{name}_feedback.png"))
-        page.locator(".jp-OutputArea-output img").first.scroll_into_view_if_needed()
-        page.screenshot(path=str(shots / f"{name}_figure.png"))
+        seen = {
+            "images": page.locator(".jp-OutputArea-output img").count(),
+            "tables": page.locator(".jp-OutputArea-output .cnnex-feedback").count(),
+            "feedback images": page.locator(".cnnex-feedback img").count(),
+            "text": page.locator(".jp-Notebook").inner_text(),
+            "stderr": page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").count(),
+            "tracebacks": page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']").count(),
+        }
+        for shot, selector in screenshots.items():
+            page.locator(selector).first.scroll_into_view_if_needed()
+            page.screenshot(path=str(shots / f"{name}_{shot}.png"))
         browser.close()
-    assert images >= min_images, f"{images} images rendered"
-    assert tables >= min_tables, f"{tables} feedback tables rendered"
-    assert stderr == 0 and tracebacks == 0
-    assert "Result(" not in text
-    assert f"{name}: " in text and "points" in text
+    return seen
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(NOTEBOOKS))
+def test_filled_notebook_in_jupyterlab_shows_pictures_and_formatted_feedback(jupyterlab, name):
+    seen = run_all(jupyterlab, name, {"feedback": ".cnnex-feedback", "figure": ".jp-OutputArea-output img"})
+    min_images, min_tables = NOTEBOOKS[name]
+    assert seen["images"] >= min_images, f"{seen['images']} images rendered"
+    assert seen["tables"] >= min_tables, f"{seen['tables']} feedback tables rendered"
+    assert seen["stderr"] == 0 and seen["tracebacks"] == 0
+    assert "Result(" not in seen["text"]
+    assert f"{name}: " in seen["text"] and "points" in seen["text"]
+
+
+@pytest.mark.slow
+def test_a_failed_check_in_jupyterlab_shows_its_hint_and_a_picture_of_the_difference(jupyterlab):
+    seen = run_all(jupyterlab, "ex01_mistake", {"feedback": ".cnnex-feedback img"})
+    assert seen["feedback images"] >= 1
+    assert "true convolution (kernel flipped 180°)" in seen["text"]
+    assert seen["stderr"] == 0 and seen["tracebacks"] == 0
