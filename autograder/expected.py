@@ -97,6 +97,8 @@ def _encode(outputs: dict[str, Any], signatures: dict[str, list[str]]) -> str:
     for key, value in outputs.items():
         if isinstance(value, np.ndarray):
             answers[key] = {"array": _array_to_json(value)}
+        elif isinstance(value, tuple) and value and all(isinstance(v, np.ndarray) for v in value):
+            answers[key] = {"arrays": [_array_to_json(v) for v in value]}  # several outputs, e.g. gradients
         elif isinstance(value, tuple):
             answers[key] = {"tuple": [int(v) for v in value]}
         elif isinstance(value, (bool, int, float, np.integer, np.floating)):
@@ -146,6 +148,8 @@ class Replay:
                 ((kind, value),) = answer.items()
                 if kind == "array":
                     return _array_from_json(value)
+                if kind == "arrays":
+                    return tuple(_array_from_json(v) for v in value)
                 return tuple(value) if kind == "tuple" else {"int": int, "float": float}[kind](value)
             raise GraderError(
                 f"This check needs the reference solution of {self.exercise} (hidden checks "

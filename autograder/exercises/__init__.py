@@ -14,6 +14,8 @@ NAMES = (
     "ex03_parameters",
     "ex04_keras_cnn",
     "ex05_vgg16_finetune",
+    "ex06_backprop",
+    "ex07_video",
 )
 
 
