@@ -11,6 +11,8 @@ import pytest
 from autograder import exercises
 from autograder.release import split_cells, to_notebook
 
+pytestmark = pytest.mark.requires("nbclient", "ipykernel")
+
 ROOT = Path(__file__).resolve().parent.parent
 NUMPY_EXERCISES = [ROOT / "solutions" / f"{n}.py" for n in exercises.available() if not exercises.get(n).uses_keras]
 
