@@ -115,6 +115,7 @@ def test_each_mutant_fails_with_its_hint(graded, mutant):
     failed = [r for r in results if not r.passed]
     assert failed, f"{mutant.name} passed every check"
     assert any(mutant.hint in r.output for r in failed), "\n".join(r.output for r in failed)
+    assert mutant.name in {r.mistake for r in failed}, [(r.name, r.mistake) for r in failed]
     assert all(r.status in (FAILED, ERROR) for r in failed)
 
 
