@@ -79,7 +79,7 @@ def cmd_report(args) -> int:
     from autograder.reports import class_report
 
     folder = Path(args.dir)
-    page = class_report.write(folder, *class_report.load(folder))
+    page = class_report.write_page(folder, *class_report.load(folder))
     print(f"Wrote {page}")
     return 0
 

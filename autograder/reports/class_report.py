@@ -137,10 +137,20 @@ def finish(out: str | Path, exercise: str, names: list[str], errors: dict[str, s
 
 def write(out: Path, table: list[dict], data: dict) -> Path:
     """Write the three files of the class report into `out`; returns the page's path."""
+    write_data(out, table, data)
+    return write_page(out, table, data)
+
+
+def write_data(out: Path, table: list[dict], data: dict) -> None:
+    """Write mistakes.csv and report_data.json into `out`."""
+    mistakes.write(out / MISTAKES, table)
+    write_atomic(out / DATA, json.dumps(data, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
+
+
+def write_page(out: Path, table: list[dict], data: dict) -> Path:
+    """Write report.html into `out`; returns its path."""
     from autograder.reports.class_page import page
 
-    mistakes.write(out / MISTAKES, table)
-    write_atomic(out / DATA, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
     write_atomic(out / PAGE, page(summarise(table, data)))
     return out / PAGE
 

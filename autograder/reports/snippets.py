@@ -17,6 +17,7 @@ import re
 MAX_NODES = 5_000  # a function larger than this is not shown (unparsing is linear, but pages are read)
 MAX_CHARS = 4_000
 MAX_LINES = 40
+SIMILAR = 0.5  # a function at least this similar to the reference (difflib's ratio of lines) is shown as a diff
 
 
 def anonymised(node: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
@@ -67,16 +68,16 @@ def excerpt(student: str, reference: str | None, context: int = 1) -> tuple[str,
         context: unchanged lines shown around each change.
 
     Returns:
-        A unified diff without headers (`-` reference, `+` submission, `…` between hunks)
-        when at most half of the student's lines changed; otherwise the function itself.
+        A unified diff without headers (`-` reference, `+` submission, `…` for lines left
+        out) when the function is mostly the reference's (`SIMILAR`); otherwise the function
+        itself.
         Both are cut to `MAX_LINES` lines.
     """
     mine = student.splitlines()
     if reference is not None:
         theirs = reference.splitlines()
         diff = list(difflib.unified_diff(theirs, mine, lineterm="", n=context))[2:]
-        added = sum(1 for line in diff if line.startswith("+"))
-        if diff and added <= max(len(mine) // 2, 1):
+        if diff and difflib.SequenceMatcher(None, theirs, mine, autojunk=False).ratio() >= SIMILAR:
             lines = [_gap(line) if line.startswith("@@") else line for line in diff]
             lines = [line for line in lines if line is not None]
             return _cut(lines), True
