@@ -9,8 +9,10 @@ every score stay in the grader's processes. For each submission it writes, atomi
     OUT/<name>/results.json    Gradescope's schema, hidden checks included
     OUT/<name>/feedback.html   readable feedback with hints (and training curves)
     OUT/<name>/grading.json    what was graded (file hash, grader version): the resume key
+    OUT/<name>/report.json     what the class report keeps (anonymised code that lost points, measurements)
 
-and at the end `OUT/gradebook.csv` with one row per submission of this run.
+and at the end `OUT/gradebook.csv` with one row per submission of this run, and the class
+report: `OUT/mistakes.csv`, `OUT/report_data.json`, `OUT/report.html` (see `reports.class_report`).
 """
 
 from __future__ import annotations
@@ -39,10 +41,11 @@ from autograder.loading import definitions, read_units
 from autograder.policy import policy_failures
 from autograder.probes import probes_for
 from autograder.reference import load_reference, solution_path
-from autograder.reports import gradebook
+from autograder.reports import class_report, gradebook
 from autograder.reports.gradescope import results_json, write_atomic, write_results
 from autograder.reports.html import feedback_page
 from autograder.reports.progress import Progress
+from autograder.reports.snippets import function_sources
 from autograder.runner import Report, unloadable
 from autograder.submissions import Submission, collect, in_shard, safe_name
 
@@ -219,7 +222,8 @@ class Grader:
         except LoadError as err:
             report, sandbox = unloadable(ex, str(err), hidden=True), []
         else:
-            policy = policy_failures(_trees(units), ex.functions, ex.numpy_only)
+            trees = _trees(units)
+            policy = policy_failures(trees, ex.functions, ex.numpy_only)
             filename = safe_name(path.stem) + path.suffix
             budget = Budget(
                 self.options.timeout,
@@ -231,7 +235,8 @@ class Grader:
                 results = run_checks(student.watching(ex), student, self.reference, hidden=True, policy=policy)
             if student.failure is not None:
                 raise student.failure
-            report, sandbox = Report(ex.name, results, list(student.problems)), student.sandbox
+            report = Report(ex.name, results, list(student.problems), functions=function_sources(trees, ex.functions))
+            sandbox = student.sandbox
         report.execution_time = time.perf_counter() - start
         return report, sandbox
 
@@ -260,6 +265,7 @@ class Grader:
         write_results(folder / "results.json", results_json(report.results, report.execution_time, output))
         title = f"{self.exercise.name} — {self.exercise.title}"
         write_atomic(folder / "feedback.html", feedback_page(title, sub.name, report.results, report.problems))
+        write_atomic(folder / class_report.RECORD, json.dumps(class_report.submission_record(report.results, report.functions)))
         meta = {
             "key": self.key(sub),
             "submission": sub.name,
@@ -385,6 +391,7 @@ def grade(
             for s in subs
         ]
         gradebook.write(out / "gradebook.csv", [c.name for c in ex.checks], rows)
+        class_report.finish(out, ex.name, [s.name for s in subs], errors)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     order = {s.name: i for i, s in enumerate(subs)}

@@ -276,6 +276,9 @@ def test_shards_split_the_class_and_merge_into_the_full_gradebook(tmp_path, caps
     assert "Merged 4 submission(s)" in capsys.readouterr().out
     merged = (tmp_path / "merged" / "gradebook.csv").read_text()
     assert merged == (tmp_path / "all" / "gradebook.csv").read_text()
+    for name in ("mistakes.csv", "report_data.json"):  # the class report's data merges too
+        assert (tmp_path / "merged" / name).read_text() == (tmp_path / "all" / name).read_text()
+    assert (tmp_path / "merged" / "report.html").exists()
 
 
 def test_merge_refuses_gradebooks_of_different_exercises(tmp_path):
