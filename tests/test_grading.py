@@ -329,28 +329,70 @@ def test_lms_zip_is_extracted_without_escaping_its_folder(tmp_path):
     assert not (tmp_path / "escape.py").exists() and not Path("/absolute.py").exists()
 
 
-def test_zip_bombs_are_refused(tmp_path, monkeypatch):
+def test_a_bad_member_costs_that_member_and_the_rest_is_extracted(tmp_path, monkeypatch):
     import autograder.submissions as submissions
 
-    archive = tmp_path / "bomb.zip"
+    archive = tmp_path / "class.zip"
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("a.py", "#" * 2_000_000)
+        zf.writestr("bomb.py", "#" * 2_000_000)
+        zf.writestr("alice.py", "x = 1\n")
+        zf.writestr("carol/ex01.py", "x = 1\n")
+        zf.writestr("carol\\ex01.py", "x = 2\n")  # the same member once backslashes are slashes
+        zf.writestr("dave/inner.zip", b"PK")
     monkeypatch.setattr(submissions, "MAX_MEMBER_BYTES", 100_000)
-    with pytest.raises(GraderError, match="size limit"):
-        extract_zip(archive, tmp_path / "x")
+    skipped = []
+    subs = collect([archive], tmp_path / "x", skipped)
+    assert [s.name for s in subs] == ["alice", "carol"]
+    assert subs[1].path.read_text() == "x = 1\n" and subs[1].source == "class.zip:carol/ex01.py"
+    reasons = {item.source: item.reason for item in skipped}
+    assert set(reasons) == {"class.zip:bomb.py", "class.zip:carol\\ex01.py", "class.zip:dave/inner.zip"}
+    assert "MB" in reasons["class.zip:bomb.py"] and "twice" in reasons["class.zip:carol\\ex01.py"]
+    assert "archive inside" in reasons["class.zip:dave/inner.zip"]
     assert MAX_MEMBERS > 0
 
 
-def test_names_are_safe_and_unique(tmp_path):
-    (tmp_path / "a").mkdir()
-    (tmp_path / "a" / "x y.py").write_text("x = 1\n")
-    (tmp_path / "a" / "x_y.ipynb").write_text("{}")
-    (tmp_path / "b" / "deep").mkdir(parents=True)
-    (tmp_path / "b" / "deep" / "one.py").write_text("x = 1\n")
-    (tmp_path / "b" / "two.py").write_text("x = 1\n")
-    (tmp_path / ".hidden.py").write_text("x = 1\n")
-    names = [s.name for s in collect([tmp_path], tmp_path / "scratch")]
-    assert names == ["a__x_y", "a__x_y-2", "b__deep__one", "b__two"]
+def test_names_never_collide_with_each_other_or_the_grader_files(tmp_path):
+    for name in ("bob!.py", "bob.py", "gradebook.csv.py", "problems.csv.py", "-rm.py"):
+        (tmp_path / name).write_text("x = 1\n")
+    subs = {s.source.rsplit("/", 1)[-1]: s.name for s in collect([tmp_path], tmp_path / "scratch")}
+    assert subs["bob.py"] == "bob" and subs["bob!.py"] == "bob-2"  # an exact name is never taken
+    assert subs["gradebook.csv.py"] not in ("gradebook.csv", "problems.csv")
+    assert subs["problems.csv.py"] not in ("gradebook.csv", "problems.csv")
+    assert subs["-rm.py"] == "rm" and len(set(subs.values())) == len(subs)
+
+
+def test_long_and_undecodable_names_keep_the_student_id_and_stay_unique(tmp_path):
+    raw = os.fsencode(tmp_path) + b"/"
+    long_a = "Ada Lovelace_4711_" + "x" * 200 + "_a"
+    long_b = "Ada Lovelace_4711_" + "x" * 200 + "_b"
+    for folder in (long_a, long_b):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "ex01.py").write_text("x = 1\n")
+    os.mkdir(raw + b"J\xf6rg_0815")  # Latin-1, as unzip writes names from some LMS archives
+    (Path(os.fsdecode(raw + b"J\xf6rg_0815")) / "ex01.py").write_text("x = 1\n")
+    subs = collect([tmp_path], tmp_path / "scratch")
+    names = sorted(s.name for s in subs)
+    assert len(set(names)) == 3 and all(len(n) <= 100 for n in names)
+    assert sum(n.startswith("Ada_Lovelace_4711_") for n in names) == 2
+    assert any(n.startswith("J") and n.endswith("rg_0815") for n in names)
+    for sub in subs:
+        sub.source.encode("utf-8")  # shown without lone surrogates
+
+
+def test_a_class_with_bad_members_is_graded_with_a_problems_report(tmp_path):
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(solution_path("ex01"), "alice/ex01_convolution.py")
+        zf.writestr("bob/nested.zip", b"PK")
+        zf.writestr("gradebook.csv.py", "x = 1\n")
+    out = tmp_path / "out"
+    summary = grade("ex01", [archive], out, Options(timeout=10, jobs=1), stream=io.StringIO())
+    assert {o.name: o.score for o in summary.outcomes} == {"alice": 18, "gradebook.csv-2": 0}
+    rows = {r["source"]: r for r in csv.DictReader(io.StringIO((out / "gradebook.csv").read_text()))}
+    assert rows["class.zip:alice/ex01_convolution.py"]["total"] == "18"
+    assert rows["class.zip:bob/nested.zip"]["notes"].startswith("SKIPPED: an archive inside")
+    problems = list(csv.DictReader(io.StringIO((out / "problems.csv").read_text())))
+    assert [p["source"] for p in problems] == ["class.zip:bob/nested.zip"]
 
 
 def test_a_missing_path_is_a_clear_error(tmp_path):

@@ -2,8 +2,10 @@
 
 Requests (from the trusted grader) and replies are frames of `protocol`:
 
-    {"op": "load", "name": "alice.ipynb"} + the file's bytes
-        -> {"problems": [...], "callables": [...]}
+    {"op": "load", "name": "alice.ipynb", "functions": [...], "numpy_only": [...]} + the file's bytes
+        -> first {"policy": {function: message}} or {"unreadable": message}, decided from
+           the source before any of the student's code runs (so nothing it does can change
+           it), then {"problems": [...], "callables": [...]}
     {"op": "call", "function": "conv2d", "args": tree, "kwargs": tree} + arrays
         -> {"value": tree} | {"raised": {...}} | {"modified": "images"} | {"unsendable": "..."}
     {"op": "probe", "name": "train", "params": tree} + arrays
@@ -15,6 +17,7 @@ these replies as untrusted data.
 
 from __future__ import annotations
 
+import ast
 import os
 import signal
 import socket
@@ -24,7 +27,8 @@ import sys
 from autograder.checks import _same, _snapshot, _student_frame
 from autograder.errors import LoadError
 from autograder.isolation import protocol, sandbox
-from autograder.loading import load
+from autograder.loading import definitions, load, read_units
+from autograder.policy import policy_failures
 
 REQUESTS = protocol.Limits()  # what the grader may send (trusted, but checked all the same)
 MAX_REPLY = 64 * 2**20
@@ -108,10 +112,18 @@ class Server:
         path = os.path.join(self.workdir, name)
         with open(path, "wb") as f:
             f.write(bytes(blobs[0]))
+        functions = [str(f) for f in doc.get("functions", [])][:100]
+        numpy_only = [str(f) for f in doc.get("numpy_only", [])][:100]
+        first = examine(path, functions, numpy_only)
+        self.sock.sendall(protocol.pack({**first, "id": doc.get("id")}))
+        if "unreadable" in first:
+            return {"problems": [first["unreadable"]], "callables": []}
         try:
             self.student = load(path, module_name=f"student_{self.exercise}")
         except LoadError as err:
-            return {"problems": [str(err)], "callables": []}
+            return {"problems": [str(err)[:MAX_TEXT]], "callables": []}
+        except (RecursionError, MemoryError) as err:  # compiling a deeply nested or huge file
+            return {"problems": [_too_big(name, err)], "callables": []}
         namespace = vars(self.student.namespace)
         names = [n for n, v in list(namespace.items()) if not n.startswith("__") and callable(v)]
         return {"problems": [str(p)[:MAX_TEXT] for p in self.student.problems], "callables": names[:2000]}
@@ -151,6 +163,38 @@ class Server:
         except BaseException as err:
             return {"raised": _raised(f"probe {name}", err)}, []
         return _value(out)
+
+
+def examine(path: str, functions: list[str], numpy_only: list[str]) -> dict:
+    """Read and parse the file and apply the policy, running none of it.
+
+    Returns:
+        `{"policy": {function: message}}`, or `{"unreadable": message}` when the file
+        cannot be read (empty, binary, corrupt notebook) or parsed within the limits.
+    """
+    name = os.path.basename(path)
+    try:
+        units = read_units(path)
+        parsed = []
+        for unit in units:
+            try:
+                parsed.append((unit.label, ast.parse(unit.source, filename=f"<student {unit.label}>")))
+            except (SyntaxError, ValueError):
+                continue  # reported by the loader, with its cell and line
+        kept = definitions([tree for _, tree in parsed])
+        trees = [(label, tree) for (label, _), tree in zip(parsed, kept)]
+        policy = policy_failures(trees, functions, numpy_only)
+    except LoadError as err:
+        return {"unreadable": str(err)[:MAX_TEXT]}
+    except (RecursionError, MemoryError) as err:
+        return {"unreadable": _too_big(name, err)}
+    return {"policy": {str(k): str(v)[:MAX_TEXT] for k, v in policy.items()}}
+
+
+def _too_big(name: str, err: BaseException) -> str:
+    what = "nested too deeply" if isinstance(err, RecursionError) else "too large"
+    return (f"{name} could not be read within the grader's limits: it is {what} "
+            f"({type(err).__name__}). Submit the exercise's functions as ordinary code.")
 
 
 def _raised(function: str, err: BaseException) -> dict:

@@ -32,7 +32,8 @@ from autograder.errors import GraderError
 from autograder.isolation import protocol
 from autograder.isolation.zygote import ExitInfo, Zygote
 
-REPLIES = protocol.Limits(max_bytes=80 * 2**20, max_elements=2**24)
+REPLIES = protocol.Limits(max_bytes=80 * 2**20, max_elements=2**24, max_json=4 * 2**20, max_text=64 * 2**10)
+FIRST_REPLY = protocol.Limits(max_bytes=2**20, max_blobs=0, max_nodes=1000, max_text=8000)
 
 
 @dataclasses.dataclass
@@ -78,6 +79,8 @@ class IsolatedStudent:
 
     Attributes:
         problems: what went wrong while loading the file.
+        policy: function -> message, for the functions that break the exercise's policy.
+        unreadable: why the file cannot be read at all (empty, binary, too deeply nested), or None.
         sandbox: the protections the child reported having applied (before any student code ran).
     """
 
@@ -95,6 +98,8 @@ class IsolatedStudent:
         self._broken: Unavailable | None = None  # loading failed: every call fails at once
         self._callables: set[str] = set()
         self.problems: list[str] = []
+        self.policy: dict[str, str] | None = None
+        self.unreadable: str | None = None
         self.sandbox: list[str] = []
         self.spawns = 0
         self.failure: GraderError | None = None  # the grader itself failed: the results are void
@@ -160,8 +165,19 @@ class IsolatedStudent:
         self.sandbox = [str(s) for s in ready.get("ready", [])]
         nonce = secrets.token_hex(8)
         deadline = time.monotonic() + self._budget.load_timeout
+        request = {"op": "load", "name": self._filename, "id": nonce,
+                   "functions": list(self._exercise.functions), "numpy_only": list(self._exercise.numpy_only)}
         try:
-            protocol.send(self._sock, {"op": "load", "name": self._filename, "id": nonce}, [self._source], deadline)
+            protocol.send(self._sock, request, [self._source], deadline)
+            first, _ = protocol.receive(self._sock, FIRST_REPLY, deadline)
+            if first.get("id") != nonce:
+                raise protocol.ProtocolError("a reply to another request")
+            self._examined(first)
+            if self.unreadable is not None:
+                self._stop()
+                self._broken = Unavailable(ERROR, self.unreadable)
+                self.problems = [self.unreadable]
+                return
             doc, _ = protocol.receive(self._sock, REPLIES, deadline)
             if doc.get("id") != nonce:
                 raise protocol.ProtocolError("a reply to another request")
@@ -187,6 +203,22 @@ class IsolatedStudent:
             self._callables = {str(n) for n in names}
             return
         self.problems = [self._broken.message]
+
+    def _examined(self, first: dict) -> None:
+        """Keep the policy (or the reason the file cannot be read) from the child's first reply.
+
+        The child decided it from the source before running any of the student's code; it
+        is still read as untrusted data: only the exercise's functions, bounded text.
+        """
+        if self.policy is not None or self.unreadable is not None:
+            return  # a respawn: the first child's verdict stands
+        if "unreadable" in first:
+            self.unreadable = str(first["unreadable"])[:4000]
+            return
+        policy = first.get("policy")
+        if type(policy) is not dict:
+            raise protocol.ProtocolError("a malformed policy reply")
+        self.policy = {f: str(policy[f])[:4000] for f in self._exercise.functions if type(policy.get(f)) is str}
 
     def _stop(self, grace: float = 0.0) -> ExitInfo:
         pid, sock = self._pid, self._sock
