@@ -52,7 +52,8 @@ def _module_names(trees) -> set[str]:
 
 
 def _aliases(trees) -> tuple[dict[str, str], dict[str, ast.AST]]:
-    """Names bound by imports (name -> dotted module path) and module-level functions."""
+    """Names bound by imports (name -> dotted module path), and module-level functions, classes
+    and assigned values (name -> its node)."""
     aliases: dict[str, str] = {}
     functions: dict[str, ast.AST] = {}
     for _, tree in trees:
@@ -66,6 +67,9 @@ def _aliases(trees) -> tuple[dict[str, str], dict[str, ast.AST]]:
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 functions[node.name] = node
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                for name in bound_names(node):  # `TABLE = {"f": helper}`: a function reading TABLE reaches helper
+                    functions.setdefault(name, node)
     return aliases, functions
 
 
@@ -76,17 +80,17 @@ def _forbidden(module: str, roots: tuple[str, ...]) -> bool:
 def _load_time(trees) -> tuple[list[ast.AST], list[ast.AST]]:
     """The code that runs when the file is loaded, outside any function body.
 
-    Class bodies (but not their methods' bodies), class bases and keywords, decorators,
-    default argument values, and the values of kept module-level assignments. What runs
-    there can change any module before a contract function is called, so every function
-    answers for it.
+    Class bodies (but not their methods' bodies), class bases and keywords, decorators and
+    default argument values (module-level assignments are reached by the functions that
+    read them). What runs there can change any module before a contract function is
+    called, so every function answers for it.
     Returns `(code, bases)`: class bases and keywords apart, since naming a library's
     class to inherit from (`class Block(keras.layers.Layer)`) reaches nothing by itself.
     """
     out: list[ast.AST] = []
     bases: list[ast.AST] = []
 
-    def visit(node: ast.AST) -> None:
+    def visit(node: ast.AST, top: bool = False) -> None:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             if not isinstance(node, ast.Lambda):
                 out.extend(node.decorator_list)
@@ -99,7 +103,8 @@ def _load_time(trees) -> tuple[list[ast.AST], list[ast.AST]]:
                 visit(stmt)
             return
         if isinstance(node, ast.stmt):
-            out.append(node)
+            if not top:
+                out.append(node)
             for child in ast.walk(node):
                 if child is not node and isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                     visit(child)
@@ -107,7 +112,7 @@ def _load_time(trees) -> tuple[list[ast.AST], list[ast.AST]]:
     for _, tree in trees:
         for node in tree.body:
             if not isinstance(node, (ast.Import, ast.ImportFrom)):
-                visit(node)
+                visit(node, top=True)
     return out, bases
 
 
@@ -164,7 +169,8 @@ def violations(trees, function: str, numpy_only: bool) -> list[str]:
 
     code, bases = _load_time(trees)
     load_time = list(_walk_load_time(code))
-    if any(_stores_into_objects(node) for node in load_time + list(_walk_load_time(bases))):
+    assigned = [n for _, tree in trees for n in tree.body if isinstance(n, (ast.Assign, ast.AnnAssign))]
+    if any(_stores_into_objects(node) for node in load_time + list(_walk_load_time(bases + assigned))):
         found.append("code that changes other objects when the file is loaded (in a class body, "
                      "a decorator or a default value)")
     scan(load_time, set(), "")

@@ -13,6 +13,8 @@ import io
 import json
 import os
 import shutil
+import socket
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -21,7 +23,7 @@ import pytest
 from helpers_exercises import assignment_path, solution_path, student_file
 
 from autograder import exercises
-from autograder.checks import CRASHED, ERROR, MEMORY, NOT_IMPLEMENTED, PASSED, TIMEOUT, Result
+from autograder.checks import CRASHED, ERROR, MEMORY, NOT_IMPLEMENTED, PASSED, POLICY, TIMEOUT, Result
 from autograder.cli import main
 from autograder.errors import GraderError
 from autograder.grading import Options, grade
@@ -64,6 +66,18 @@ EXPECTED = {
     "bad_syntax_error": (0, {ALL: ERROR}),
     "bad_missing_import": (4, {"zero_pad": ERROR, "conv_single_step": ERROR, "conv2d": ERROR}),
     "bad_missing_functions": (7, {"conv_single_step": ERROR, "conv2d": ERROR}),
+    "leaks_hidden_inputs": (17, {PAD: ERROR}),
+    "unencodable_text": (17, {PAD: ERROR}),
+    "many_foreign_types": (17, {STRIDES: "failed"}),
+    "reads_environment": (17, {PAD: ERROR}),
+    "leaves_ipc_and_sockets": (17, {PAD: ERROR}),
+    "patches_numpy_at_load": (0, {ALL: POLICY}),
+    "long_assignment_chain": (18, {}),
+    "huge_literal": (0, {ALL: ERROR}),
+    "deep_nesting": (0, {ALL: ERROR}),
+    "bad_deep_notebook": (0, {ALL: ERROR}),
+    "gradebook.csv-2": (18, {}),  # honest, named gradebook.csv.py
+    "caf__honest": (18, {}),  # honest, its name not UTF-8
 }
 MESSAGES = {
     "bad_binary": "binary file",
@@ -78,7 +92,12 @@ MESSAGES = {
     "memory_bomb": "ran out of memory",
     "loop_at_import": "loading your file did not finish",
     "os_exit_at_import": "loading your file",
+    "leaks_hidden_inputs": "kept: []",
+    "patches_numpy_at_load": "changes other objects when the file is loaded",
+    "huge_literal": "within the grader's limits",
+    "bad_deep_notebook": "within the grader's limits",
 }
+SECRETS = {"AWS_SECRET_ACCESS_KEY": "cnnexFAKEsecret0123456789abcdef", "GITHUB_TOKEN": "ghp_cnnexFAKEtoken42"}
 GUARDED = ["autograder/checks.py", "autograder/loading.py", "autograder/exercises/ex01_convolution.py",
            "solutions/ex01_convolution.py"] + [f"autograder/isolation/{f}" for f in
            ("child.py", "protocol.py", "proxy.py", "sandbox.py", "zygote.py", "landlock.py")]
@@ -143,23 +162,120 @@ def _results(out: Path, name: str) -> dict:
     return json.loads((out / name / "results.json").read_text())
 
 
+def _generated_hostile() -> dict[str, bytes]:
+    """Hostile files too large to keep in the repository (see tests/hostile/README.md)."""
+    honest = solution_path("ex01").read_text()
+    chain = "LIMIT = STEP_0\n" + "".join(f"STEP_{i} = STEP_{i + 1}\n" for i in range(3000)) + "STEP_3000 = 0\n"
+    return {
+        # thousands of assignments read one through the next: a quadratic loader times out
+        "long_assignment_chain.py": (honest + "\n" + chain + "\n\ndef _uses_limit():\n    return LIMIT\n").encode(),
+        # a million-element literal a kept function reads: parsing it needs far more memory than the file
+        "huge_literal.py": (honest + "\nTABLE = [" + "0," * 1_000_000 + "]\n\ndef _uses_table():\n    return TABLE\n").encode(),
+        # nested too deeply for the parser
+        "deep_nesting.py": ("x = " + "-" * 200_000 + "1\n" + honest).encode(),
+        # notebook JSON nested too deeply for a recursive reader
+        "bad_deep_notebook.ipynb": ('{"cells": ' + "[" * 200_000 + "]" * 200_000 + "}").encode(),
+        # honest files whose names collide with the grader's gradebook or are not UTF-8
+        "gradebook.csv.py": honest.encode(),
+        os.fsdecode(b"caf\xe9_honest.py"): honest.encode(),
+    }
+
+
+def _sysv_ipc() -> dict[str, list[str]]:
+    return {kind: Path(f"/proc/sysvipc/{kind}").read_text().splitlines()[1:] for kind in ("shm", "msg", "sem")
+            if Path(f"/proc/sysvipc/{kind}").exists()}
+
+
+class _PeakMemory:
+    """Samples the peak resident memory (VmHWM) of this process and of its child processes (the
+    grader's workers) while a batch runs; the sandboxed children run under their own uid and
+    are not counted."""
+
+    def __init__(self):
+        self.peak_kb = {"grader": 0, "worker": 0}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        me = os.getpid()
+        while not self._stop.wait(0.1):
+            for entry in os.listdir("/proc"):
+                try:
+                    status = Path(f"/proc/{entry}/status").read_text() if entry.isdigit() else ""
+                except OSError:
+                    continue
+                fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+                if "VmHWM" not in fields:
+                    continue
+                kind = "grader" if int(entry) == me else "worker" if int(fields["PPid"]) == me else None
+                if kind:
+                    self.peak_kb[kind] = max(self.peak_kb[kind], int(fields["VmHWM"].split()[0]))
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
 @pytest.fixture(scope="module")
 def hostile_batch(tmp_path_factory):
-    """Grade the corpus, the solution and the stub in one run (2 jobs, 3 s per check, 128 MB)."""
+    """Grade the corpus, the solution and the stub in one run (2 jobs, 3 s per check, 128 MB),
+    with fake secrets in the grader's environment and UNIX sockets of the machine to reach."""
     base = tmp_path_factory.mktemp("hostile")
     subs, out = base / "submissions", base / "grades"
     subs.mkdir()
+    unix_path = f"/tmp/cnnex-hostile-{os.getpid()}.sock"
+    unix_abstract = f"cnnex-hostile-{os.getpid()}"
+    listeners = []
+    for address in (unix_path, "\0" + unix_abstract):
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(address)
+        listener.listen(8)
+        listener.setblocking(False)
+        listeners.append(listener)
+    os.chmod(unix_path, 0o777)
+    replacements = (("@REPO@", ROOT), ("@OUT@", out), ("@SUBMISSIONS@", subs),
+                    ("@UNIX_PATH@", unix_path), ("@UNIX_ABSTRACT@", unix_abstract))
     for path in HOSTILE.iterdir():
         data = path.read_bytes()
-        for key, value in (("@REPO@", ROOT), ("@OUT@", out), ("@SUBMISSIONS@", subs)):
+        for key, value in replacements:
             data = data.replace(key.encode(), str(value).encode())
         (subs / path.name).write_bytes(data)
+    for name, data in _generated_hostile().items():
+        (subs / name).write_bytes(data)
     shutil.copy(solution_path("ex01"), subs / "honest.py")
     shutil.copy(assignment_path("ex01"), subs / "stub.ipynb")
     Path("/tmp/cnnex-hostile-unpickled").unlink(missing_ok=True)
     before = _hashes(GUARDED)
-    summary = grade("ex01", [subs], out, Options(timeout=3, memory_mb=128, jobs=2))
+    ipc_before = _sysv_ipc()
+    saved = {k: os.environ.get(k) for k in SECRETS}
+    os.environ.update(SECRETS)
+    try:
+        with _PeakMemory() as peak:
+            summary = grade("ex01", [subs], out, Options(timeout=3, memory_mb=128, jobs=2))
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    connections = 0
+    for listener in listeners:
+        try:
+            while listener.accept():
+                connections += 1
+        except BlockingIOError:
+            pass
+        listener.close()
+    Path(unix_path).unlink(missing_ok=True)
+    FACTS.update(connections=connections, ipc_before=ipc_before, ipc_after=_sysv_ipc(), peak_kb=peak.peak_kb)
     return summary, out, before
+
+
+FACTS: dict = {}  # what the hostile batch left behind, measured by its fixture
 
 
 @pytest.mark.slow
@@ -205,6 +321,53 @@ def test_an_import_time_hang_costs_one_time_limit_not_one_per_check(hostile_batc
 @pytest.mark.slow
 def test_no_process_is_left_after_grading(hostile_batch):
     assert _leftovers() == []
+
+
+@pytest.mark.slow
+def test_no_ipc_object_socket_connection_or_key_is_left(hostile_batch):
+    _, out, _ = hostile_batch
+    assert FACTS["connections"] == 0
+    assert FACTS["ipc_after"] == FACTS["ipc_before"]
+    report = next(t["output"] for t in _results(out, "leaves_ipc_and_sockets")["tests"] if t["name"] == PAD)
+    for attempt in ("add_key", "unix path", "unix abstract"):
+        assert f"{attempt}: DENIED" in report, report
+    if os.geteuid() == 0:  # own IPC and PID namespaces: its objects are private, it sees only itself
+        assert "shmget: OK" in report and "processes: OK [1]" in report, report
+
+
+@pytest.mark.slow
+def test_no_secret_of_the_graders_environment_reaches_any_output(hostile_batch):
+    _, out, _ = hostile_batch
+    report = next(t["output"] for t in _results(out, "reads_environment")["tests"] if t["name"] == PAD)
+    assert "env: " in report  # it ran and reported what it found
+    for path in out.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            for secret in SECRETS.values():
+                assert secret.encode() not in data, (path, secret)
+
+
+@pytest.mark.slow
+def test_a_public_check_never_shows_what_a_hidden_check_gave(hostile_batch):
+    _, out, _ = hostile_batch
+    report = next(t["output"] for t in _results(out, "leaks_hidden_inputs")["tests"] if t["name"] == PAD)
+    assert "kept: []" in report and "conv_output_size" not in report
+
+
+@pytest.mark.slow
+def test_unencodable_text_is_written_as_valid_utf8_without_escapes(hostile_batch):
+    _, out, _ = hostile_batch
+    for name in ("results.json", "feedback.html"):
+        text = (out / "unencodable_text" / name).read_bytes().decode("utf-8")
+        assert "\x1b" not in text and "\u202e" not in text
+    assert "loading problem" in _results(out, "unencodable_text")["output"]
+    (out / "gradebook.csv").read_bytes().decode("utf-8")
+
+
+@pytest.mark.slow
+def test_the_graders_peak_memory_stays_bounded(hostile_batch):
+    peak = FACTS["peak_kb"]
+    assert 0 < peak["worker"] < 400 * 1024, peak  # a worker holds one submission's replies at most
 
 
 @pytest.mark.slow

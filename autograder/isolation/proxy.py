@@ -102,6 +102,7 @@ class IsolatedStudent:
         self.unreadable: str | None = None
         self.sandbox: list[str] = []
         self.spawns = 0
+        self._saw_hidden = False  # the current child has run a hidden check
         self.failure: GraderError | None = None  # the grader itself failed: the results are void
         self._start()
 
@@ -134,17 +135,34 @@ class IsolatedStudent:
     # -- checks --------------------------------------------------------------------------
 
     def watching(self, exercise: Exercise) -> Exercise:
-        """A copy of `exercise` whose checks restart this student's time budget when they begin."""
+        """A copy of `exercise` whose checks restart this student's time budget when they begin.
+
+        A public check that follows a hidden one also gets a fresh child: whatever the
+        student's code kept from a hidden check's inputs (module state, files) is gone
+        before anything it does can be shown.
+        """
         view = copy.copy(exercise)
-        view.checks = [dataclasses.replace(c, body=self._timed(c.body)) for c in exercise.checks]
+        view.checks = [dataclasses.replace(c, body=self._timed(c.body, c.hidden)) for c in exercise.checks]
         return view
 
-    def _timed(self, body):
+    def _timed(self, body, hidden: bool):
         def timed(ctx):
+            if not hidden and self._saw_hidden:
+                self._fresh()
+            self._saw_hidden = self._saw_hidden or hidden
             self._left = self._budget.timeout
             return body(ctx)
 
         return timed
+
+    def _fresh(self) -> None:
+        """End the child (the next call forks a new one and loads the file again)."""
+        self._saw_hidden = False
+        if self._pid is not None:
+            try:
+                self._stop()
+            except GraderError as err:
+                self.failure = self.failure or err
 
     # -- the child -------------------------------------------------------------------------
 
