@@ -25,6 +25,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -296,9 +297,9 @@ def _grader_failed(err: BaseException) -> str:
 
 
 def _not_dumpable() -> None:
-    import ctypes
+    from autograder.isolation import sandbox
 
-    ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 0
+    sandbox.prctl(sandbox.PR_SET_DUMPABLE, 0)
 
 
 # --------------------------------------------------------------------------- workers
@@ -306,8 +307,19 @@ def _not_dumpable() -> None:
 _WORKER: Grader | None = None
 
 
-def _start_worker(exercise: str, options: Options, hide: list[str], out: str) -> None:
+def _start_worker(exercise: str, options: Options, hide: list[str], out: str, grader_pid: int) -> None:
+    """A pool worker's start: die with the grader, however it dies, then build the `Grader`.
+
+    The worker gets SIGKILL when the grader's process ends (SIGKILL included, where no
+    clean-up code runs); its zygote dies with it the same way, and the zygote's children
+    with the zygote. A grader that died before this line ran is noticed by the parent check.
+    """
     global _WORKER
+    from autograder.isolation import sandbox
+
+    sandbox.prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != grader_pid:
+        os._exit(1)
     _WORKER = Grader(exercise, options, hide, out)
 
 
@@ -399,7 +411,7 @@ def grade(
                 max_workers=min(options.jobs, len(todo)),
                 mp_context=context,
                 initializer=_start_worker,
-                initargs=(ex.name, options, hide, str(out)),
+                initargs=(ex.name, options, hide, str(out), os.getpid()),
             ) as pool:
                 futures = {pool.submit(_work, sub): sub for sub in todo}
                 try:

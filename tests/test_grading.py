@@ -13,7 +13,10 @@ import io
 import json
 import os
 import shutil
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import zipfile
@@ -382,6 +385,70 @@ def test_feedback_and_gradebook_are_written_for_every_submission(hostile_batch):
         assert page.startswith("<!DOCTYPE html>") and f"<strong>{name}</strong>" in page
         meta = json.loads((out / name / "grading.json").read_text())
         assert meta["submission"] == name and len(meta["key"]) == 64
+
+
+def _descendants(pid: int) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text() if entry.isdigit() else ""
+        except OSError:
+            continue
+        if stat:
+            fields = stat[stat.rfind(")") + 2:].split()
+            if fields[0] != "Z":
+                children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.mark.slow
+def test_a_grader_stopped_with_sigterm_then_sigkill_leaves_nothing_and_resumes(tmp_path):
+    """As a Slurm time limit stops it: SIGTERM, SIGKILL two seconds later, to the grader alone."""
+    subs, out = tmp_path / "class", tmp_path / "out"
+    subs.mkdir()
+    for i in range(4):
+        shutil.copy(HOSTILE / "loop_in_conv2d.py", subs / f"slow{i}.py")
+    shutil.copy(solution_path("ex01"), subs / "honest.py")
+    command = ("from autograder.cli import main; raise SystemExit(main(['grade', 'ex01', "
+               f"{str(subs)!r}, '--out', {str(out)!r}, '--jobs', '2', '--timeout', '3']))")
+    grader = subprocess.Popen([sys.executable, "-c", command], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seen: set[int] = set()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not any(
+        "isolation.zygote" in Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace")
+        for p in seen if _alive(p)
+    ):
+        seen |= _descendants(grader.pid)
+        time.sleep(0.2)
+    time.sleep(1.0)
+    seen |= _descendants(grader.pid)
+    assert len(seen) >= 4, seen  # workers, a resource tracker, zygotes, children
+    grader.send_signal(signal.SIGTERM)
+    time.sleep(2.0)
+    if grader.poll() is None:
+        grader.kill()
+    grader.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(p) for p in seen):
+        time.sleep(0.2)
+    assert [p for p in seen if _alive(p)] == []
+    summary = grade("ex01", [subs], out, Options(timeout=3, jobs=2), stream=io.StringIO())
+    assert not summary.failed and len(summary.outcomes) == 5
+    rows = {r["submission"]: r for r in csv.DictReader(io.StringIO((out / "gradebook.csv").read_text()))}
+    assert rows["honest"]["total"] == "18" and {r["total"] for n, r in rows.items() if n != "honest"} == {"17"}
 
 
 # --------------------------------------------------------------------------- resuming, shards, merging
