@@ -10,6 +10,8 @@ import pytest
 
 from autograder.release import split_cells, to_notebook
 
+pytestmark = pytest.mark.requires("nbclient", "ipykernel")
+
 ROOT = Path(__file__).resolve().parent.parent
 NUMPY_EXERCISES = [p for p in sorted((ROOT / "solutions").glob("ex0[123]_*.py"))]
 
