@@ -211,6 +211,7 @@ class Grader:
             self.options.timeout,
             self.options.memory_mb,
             max_processes=512 if ex.uses_keras else 64,  # TensorFlow's thread pools count
+            max_file_mb=256 if ex.uses_keras else 64,  # a saved model
         )
         with IsolatedStudent(self.zygote, ex, filename, path.read_bytes(), budget) as student:
             if student.unreadable is not None:

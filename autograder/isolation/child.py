@@ -10,6 +10,11 @@ Requests (from the trusted grader) and replies are frames of `protocol`:
         -> {"value": tree} | {"raised": {...}} | {"modified": "images"} | {"unsendable": "..."}
     {"op": "probe", "name": "train", "params": tree} + arrays
         -> the same as "call"
+    {"op": "build", "name": "describe", "params": tree} + arrays
+        -> the same, the value `{"built": plain data, "models": {name: .keras bytes}}`
+    {"op": "measure", "name": "describe", "params": tree, "built": tree} + arrays and .keras bytes
+        -> the same; sent only to a fresh child that loaded no submission: it loads the
+           models with `safe_mode=True` and runs the probe's measuring half
 
 Every reply echoes the request's `id`. Nothing here decides a score: the grader reads
 these replies as untrusted data.
@@ -22,6 +27,9 @@ import os
 import signal
 import socket
 import sys
+import tempfile
+
+import numpy as np
 
 # The engine's own helpers, so that a child judges "modified" and "where" exactly as in-process.
 from autograder.checks import _same, _snapshot, _student_frame
@@ -31,7 +39,7 @@ from autograder.loading import definitions, load, read_units
 from autograder.policy import policy_failures
 
 REQUESTS = protocol.Limits()  # what the grader may send (trusted, but checked all the same)
-MAX_REPLY = 64 * 2**20
+MAX_REPLY = 256 * 2**20  # a saved VGG16 is about 60 MB
 MAX_TEXT = 4000
 
 
@@ -55,6 +63,7 @@ def run(sock: socket.socket, plan: sandbox.Plan, stage: str, exercise: str, prob
         MKL_NUM_THREADS="1",
         TF_CPP_MIN_LOG_LEVEL="3",
     )
+    tempfile.tempdir = plan.workdir  # the zygote's cached choice (/tmp) is read-only here
     protocol.send(sock, {"ready": applied, "pid": os.getpid()})
     try:
         Server(sock, exercise, probes, plan.workdir).serve()
@@ -95,6 +104,10 @@ class Server:
                 reply, out = self.call(doc, blobs)
             elif op == "probe":
                 reply, out = self.probe(doc, blobs)
+            elif op == "build":
+                reply, out = self.build(doc, blobs)
+            elif op == "measure":
+                reply, out = self.measure(doc, blobs)
             else:
                 reply, out = {"fatal": f"unknown request {op!r}"}, []
             reply["id"] = doc.get("id")
@@ -164,6 +177,57 @@ class Server:
             return {"raised": _raised(f"probe {name}", err)}, []
         return _value(out)
 
+    def _stage(self, name: str):
+        return getattr(self.probes.get(name), "stage", None)
+
+    def build(self, doc: dict, blobs) -> tuple[dict, list]:
+        """Run a staged probe's building half with the student's code; save what it built."""
+        name = str(doc.get("name"))
+        stage = self._stage(name)
+        if stage is None or self.student is None:
+            return {"fatal": f"the exercise has no staged probe {name!r}"}, []
+        params = protocol.values(doc.get("params", {"D": []}), blobs, REQUESTS)
+        try:
+            built = stage.build(self.student, **params)
+        except NotImplementedError as err:
+            return {"raised": _raised(str(err) or name, err)}, []
+        except BaseException as err:
+            return {"raised": _raised(f"probe {name}", err)}, []
+        if not isinstance(built, dict) or "models" not in built:
+            return _value(built)
+        saved, unsaved = {}, {}
+        for key, model in dict(built.pop("models")).items():
+            path = os.path.join(self.workdir, f"model-{len(saved) + len(unsaved)}.keras")
+            try:
+                model.save(path)
+                with open(path, "rb") as f:
+                    saved[str(key)] = np.frombuffer(f.read(), dtype=np.uint8)
+                os.remove(path)
+            except BaseException as err:
+                unsaved[str(key)] = f"saving it failed: {type(err).__name__}: {str(err)[:300]}"
+        return _value({"built": {**built, "unloadable": unsaved}, "models": saved})
+
+    def measure(self, doc: dict, blobs) -> tuple[dict, list]:
+        """Load the saved models with Keras' own classes only, and run the measuring half."""
+        name = str(doc.get("name"))
+        stage = self._stage(name)
+        if stage is None or self.student is not None:
+            return {"fatal": f"no measuring of {name!r} here"}, []
+        params = protocol.values(doc.get("params", {"D": []}), blobs, REQUESTS)
+        built = protocol.values(doc.get("built", {"D": []}), blobs, REQUESTS)
+        models = protocol.values(doc.get("models", {"D": []}), blobs, REQUESTS)
+        built = dict(built) if isinstance(built, dict) else {}
+        built["unloadable"] = dict(built.get("unloadable") or {})
+        built["models"] = {str(k): None for k in built["unloadable"]}
+        for key, data in dict(models).items():
+            built["models"][str(key)], reason = _load_model(self.workdir, str(key), data)
+            if reason:
+                built["unloadable"][str(key)] = reason
+        try:
+            return _value(stage.measure(built, **params))
+        except BaseException as err:
+            return {"raised": _raised(f"probe {name}", err)}, []
+
 
 def examine(path: str, functions: list[str], numpy_only: list[str]) -> dict:
     """Read and parse the file and apply the policy, running none of it.
@@ -195,6 +259,26 @@ def _too_big(name: str, err: BaseException) -> str:
     what = "nested too deeply" if isinstance(err, RecursionError) else "too large"
     return (f"{name} could not be read within the grader's limits: it is {what} "
             f"({type(err).__name__}). Submit the exercise's functions as ordinary code.")
+
+
+def _load_model(workdir: str, key: str, data) -> tuple[object, str]:
+    """`(model, "")` from `.keras` bytes, loaded with `safe_mode=True` in the strategy's scope,
+    or `(None, why it could not be loaded)`."""
+    import keras
+
+    from cnnexercises import distribute
+
+    path = os.path.join(workdir, f"measure-{abs(hash(key)) % 10**8}.keras")
+    try:
+        with open(path, "wb") as f:
+            f.write(np.asarray(data, dtype=np.uint8).tobytes())
+        with distribute.get_strategy().scope():
+            return keras.saving.load_model(path, safe_mode=True), ""
+    except BaseException as err:
+        return None, f"{type(err).__name__}: {str(err).splitlines()[0][:300] if str(err) else ''}"
+    finally:
+        if os.path.exists(path):
+            os.remove(path)
 
 
 def _raised(function: str, err: BaseException) -> dict:
