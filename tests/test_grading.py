@@ -243,6 +243,8 @@ def hostile_batch(tmp_path_factory):
     replacements = (("@REPO@", ROOT), ("@OUT@", out), ("@SUBMISSIONS@", subs),
                     ("@UNIX_PATH@", unix_path), ("@UNIX_ABSTRACT@", unix_abstract))
     for path in HOSTILE.iterdir():
+        if not path.is_file():
+            continue  # tests/hostile/ex04/: the Keras corpus, graded by its own test
         data = path.read_bytes()
         for key, value in replacements:
             data = data.replace(key.encode(), str(value).encode())
@@ -449,6 +451,26 @@ def test_a_grader_stopped_with_sigterm_then_sigkill_leaves_nothing_and_resumes(t
     assert not summary.failed and len(summary.outcomes) == 5
     rows = {r["submission"]: r for r in csv.DictReader(io.StringIO((out / "gradebook.csv").read_text()))}
     assert rows["honest"]["total"] == "18" and {r["total"] for n, r in rows.items() if n != "honest"} == {"17"}
+
+
+@pytest.mark.slow
+def test_keras_measurements_cannot_be_forged_by_the_students_objects(tmp_path):
+    """ex04: the model is measured where no student code runs; see tests/hostile/ex04/."""
+    subs = tmp_path / "class"
+    subs.mkdir()
+    for path in (HOSTILE / "ex04").iterdir():
+        shutil.copy(path, subs / path.name)
+    shutil.copy(solution_path("ex04"), subs / "honest.py")
+    summary = grade("ex04", [subs], tmp_path / "out", Options(jobs=1, timeout=120), stream=io.StringIO())
+    assert not summary.failed
+    scores = {o.name: o.score for o in summary.outcomes}
+    assert scores["honest"] == 10
+    for name in ("count_params_lies", "looks_up_answers"):
+        doc = _results(tmp_path / "out", name)
+        assert doc["score"] == 0, name
+        assert all("Keras' own classes only" in t["output"] for t in doc["tests"] if t["visibility"] == "visible"), name
+    trained = next(t for t in _results(tmp_path / "out", "memorizes_in_initializer")["tests"] if "held-out" in t["name"])
+    assert trained["score"] == 0 and "carries data" not in trained["output"] and "configuration is" in trained["output"]
 
 
 # --------------------------------------------------------------------------- resuming, shards, merging
