@@ -183,10 +183,10 @@ def conv_single_step(window, kernel, bias=0.0):
     Args:
         window: `(kh, kw, C)`, the slice of the image under the kernel.
         kernel: `(kh, kw, C)`, one filter.
-        bias: a number.
+        bias: a number, or any array holding one number (such as shape `(1, 1, 1)`).
 
     Returns:
-        A float: `sum(window * kernel) + bias`.
+        A Python float: `sum(window * kernel) + bias`.
 
     Example:
         >>> conv_single_step(np.ones((3, 3, 2)), np.ones((3, 3, 2)), bias=1.0)

@@ -5,6 +5,8 @@ Offline, with nothing to download:
     `load_digits_28x28`  the same digits upsampled to 28x28 like MNIST: exactly what the
                     ex04 grader trains and tests `build_cnn` on.
     `load_shapes`   generated circles/squares/triangles (see `cnnexercises.shapes`).
+    `load_moving_shapes`  generated clips of a shape moving left/right/up/down (see
+                    `cnnexercises.motion`); every clip array is `(N, T, H, W, C)`.
     `sample_photo`  scikit-image's bundled sample photos, for convolution demos.
 
 Online (or with the file placed in `~/.keras/datasets` by hand):
@@ -23,6 +25,7 @@ import os
 import numpy as np
 
 from cnnexercises.errors import DatasetUnavailable
+from cnnexercises.motion import MOTION_CLASSES, OPPOSITE, load_moving_shapes, make_moving_shapes
 from cnnexercises.shapes import ALL_SHAPE_CLASSES, POSITIONS, SHAPE_CLASSES, load_shapes, make_shapes
 
 __all__ = [
@@ -30,13 +33,17 @@ __all__ = [
     "DatasetUnavailable",
     "KERAS_CLASS_NAMES",
     "KERAS_DATASETS",
+    "MOTION_CLASSES",
+    "OPPOSITE",
     "PHOTO_NAMES",
     "POSITIONS",
     "SHAPE_CLASSES",
     "load_digits",
     "load_digits_28x28",
     "load_keras_dataset",
+    "load_moving_shapes",
     "load_shapes",
+    "make_moving_shapes",
     "make_shapes",
     "sample_photo",
 ]

@@ -189,6 +189,7 @@ def test_no_tensorflow_line_on_stderr_when_the_package_is_imported_first():
 
 
 @pytest.mark.slow
+@pytest.mark.requires("nbclient")
 def test_in_a_kernel_tensorflow_imported_first_logs_nothing_after_the_package_is_imported(tmp_path, monkeypatch):
     import nbformat
     from nbclient import NotebookClient

@@ -180,7 +180,7 @@ def no_accuracy_metric(input_shape=(28, 28, 1), num_classes=10):
 
 
 def _hint(name: str) -> str:
-    return next(m.hint for m in EXERCISE.mutants["build_cnn"] if m.name == name)
+    return next(m.diagnosis for m in EXERCISE.mutants["build_cnn"] if m.name == name)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -410,6 +410,7 @@ def _(ctx):
 def _(ctx):
     info = _describe(ctx)
     params = info["params"]
+    ctx.attach("params", params)
     if params > PARAMETER_BUDGET:
         hint = (
             "most parameters usually sit in the first Dense layer after Flatten: add pooling "
