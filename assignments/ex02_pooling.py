@@ -191,7 +191,8 @@ feedback.check("max_pooling2d")
 # ### 2. `average_pooling2d`
 #
 # The same windows, their mean instead of their maximum. With `padding="same"`, divide by
-# the number of cells of the window that are inside the image, not by `ph * pw`.
+# the number of cells of the window that are inside the image, not by `kh * kw`. Integer
+# images (pixels 0–255) give exact float averages: the mean of 1 and 2 is 1.5, not 1.
 
 # %%
 def average_pooling2d(images, pool_size=2, strides=None, padding="valid"):

@@ -475,6 +475,11 @@ class Context:
         fn = getattr(self.student, function, None)
         if fn is None or not callable(fn):
             problems = getattr(self.student, "problems", None) or []
+            # a live notebook says what to run (read from the class: a student cannot set it)
+            undefined = getattr(type(self.student), "undefined", None)
+            if callable(undefined):
+                what, hint = undefined(function)
+                raise CheckFailed(what, hint=hint, status=ERROR)
             raise CheckFailed(
                 f"`{function}` is not defined in your file",
                 detail="\n".join(f"while loading: {p}" for p in problems),

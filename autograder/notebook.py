@@ -37,6 +37,15 @@ class _Namespace:
 
     problems: list[str] = []
 
+    @staticmethod
+    def undefined(function: str) -> tuple[str, str]:
+        """What a check says when `function` is not defined in the running notebook."""
+        return (
+            f"`{function}` is not defined yet: run the cell that defines `{function}`",
+            "After a kernel restart, run the cells above (or Run All) before the check cell; "
+            f"if you did, check the spelling of `def {function}(`.",
+        )
+
     def __init__(self, namespace: dict):
         self._ns = namespace
 
@@ -55,7 +64,7 @@ def _trees(namespace: dict, functions: list[str]) -> list[tuple[str, ast.Module]
     """
     lines = []
     for name, value in list(namespace.items()):
-        if name.startswith("_"):
+        if name.startswith("_") or not name.isidentifier():  # pytest's rewriting adds `@py_builtins`
             continue
         if isinstance(value, types.ModuleType):
             lines.append(f"import {value.__name__} as {name}")

@@ -82,8 +82,10 @@ class StudentFile(pytest.File):
         from autograder.checks import ERROR, POLICY, Result, run_check
 
         loaded = self.loaded()
-        if isinstance(loaded, str):
-            return Result(check.name, check.function, 0.0, check.points, ERROR, loaded, check.hidden)
+        if isinstance(loaded, str):  # the whole file: said in full once, then referred to
+            message = loaded if not getattr(self, "_told", False) else f"{self.path.name} could not be read (see the first failure)"
+            self._told = True
+            return Result(check.name, check.function, 0.0, check.points, ERROR, message, check.hidden)
         student, reference, policy = loaded
         if check.function in policy:
             return Result(check.name, check.function, 0.0, check.points, POLICY, policy[check.function], check.hidden)

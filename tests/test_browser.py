@@ -63,7 +63,8 @@ def jupyterlab(tmp_path_factory):
     env["JUPYTER_CONFIG_DIR"] = str(folder / ".jupyter")  # no user settings but these:
     settings = folder / ".jupyter" / "lab" / "user-settings" / "@jupyterlab"
     for extension, name, value in [
-        ("notebook-extension", "tracker", '{"windowingMode": "none"}'),  # every cell in the page, not only visible ones
+        # every cell in the page (not only the visible ones); start the notebook's kernel without asking
+        ("notebook-extension", "tracker", '{"windowingMode": "none", "autoStartDefaultKernel": true}'),
         ("apputils-extension", "notification", '{"fetchNews": "false"}'),  # no network, no news pop-up
     ]:
         (settings / extension).mkdir(parents=True, exist_ok=True)
@@ -108,30 +109,34 @@ def run_all(jupyterlab, name: str, screenshots: dict[str, str]) -> dict:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{base}/lab/tree/{name}.ipynb?token={token}")
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+        # With several kernels installed JupyterLab may ask which one to start: the notebook's
+        # own (python3). Settle that before running, or the queued cells go to a stopped kernel.
+        dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+        idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']")
+        quiet_since, deadline = None, time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if dialog.count():
+                dialog.locator("select").select_option(label="Python 3 (ipykernel)")
+                dialog.locator("button", has_text="Select").click()
+                quiet_since = None
+            elif idle.count():
+                quiet_since = quiet_since or time.monotonic()
+                if time.monotonic() - quiet_since > 3:
+                    break
+            page.wait_for_timeout(500)
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()  # the Run menu
         page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-        dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
-        try:  # with several kernels installed, JupyterLab may ask which one: the notebook's own
-            dialog.wait_for(timeout=5000)
-        except Exception:
-            pass
-        else:
-            dialog.locator("select").select_option(label="Python 3 (ipykernel)")
-            dialog.locator("button", has_text="Select").click()
         # every code cell executed: no prompt left empty or busy ("[*]")
-        try:
-            page.wait_for_function(
-                """() => {
-                    const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent.trim());
-                    return prompts.length > 0 && prompts.every(t => /^\\[\\d+\\]:$/.test(t));
-                }""",
-                timeout=float(os.environ.get("CNNEX_BROWSER_TIMEOUT", 900)) * 1000,
-                polling=1000,
-            )
-        except Exception:
-            page.screenshot(path=str(shots / f"{name}_timeout.png"))
-            raise
+        finished = """() => {
+            const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent.trim());
+            return prompts.length > 0 && prompts.every(t => /^\\[\\d+\\]:$/.test(t));
+        }"""
+        deadline = time.monotonic() + float(os.environ.get("CNNEX_BROWSER_TIMEOUT", 900))
+        while not page.evaluate(finished):
+            if time.monotonic() > deadline:
+                page.screenshot(path=str(shots / f"{name}_timeout.png"))
+                pytest.fail(f"{name}: the cells did not all run in time (see {name}_timeout.png)")
+            page.wait_for_timeout(1000)
         page.wait_for_timeout(1000)
         seen = {
             "images": page.locator(".jp-OutputArea-output img").count(),

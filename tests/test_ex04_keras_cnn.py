@@ -268,7 +268,7 @@ def test_training_check_fails_for_a_network_that_cannot_learn_in_the_budget():
     def frozen_in_place(input_shape=(28, 28, 1), num_classes=10):
         import keras
 
-        model = ex04.dense_only(input_shape, num_classes)
+        model = ex04._stack(keras, input_shape, num_classes)  # a CNN that learns nothing at this rate
         model.compile(optimizer=keras.optimizers.SGD(learning_rate=1e-6),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         return model
@@ -286,3 +286,14 @@ def test_categorical_loss_fails_training_with_an_error_not_a_crash():
     (result,) = run(TRAINING, as_student(ex04.categorical_with_integer_labels))
     assert result.status == ERROR
     assert "during model.fit" in result.output
+
+
+@pytest.mark.slow
+def test_a_network_without_convolution_earns_at_most_half_the_points():
+    student = as_student(ex04.dense_only)
+    results = run(EXERCISE.checks, student)
+    score, total = sum(r.score for r in results), sum(r.max_score for r in results)
+    assert score <= total / 2, [(r.name, r.score) for r in results]
+    gated = [r for r in results if "counts only for a CNN" in r.output]
+    assert {r.name for r in gated} >= {c.name for c in TRAINING}
+    assert all("no convolution" in r.output and "Conv2D" in r.output for r in gated)  # the dense_only hint

@@ -16,8 +16,8 @@ from autograder.runner import check_file
 # exercise -> (public points, hidden points)
 POINTS = {
     "ex01_convolution": (13, 5),
-    "ex02_pooling": (13, 5),
-    "ex03_parameters": (17, 6),
+    "ex02_pooling": (14, 4),
+    "ex03_parameters": (19, 4),
     "ex06_backprop": (18, 5),
 }
 

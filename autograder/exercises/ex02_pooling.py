@@ -403,7 +403,7 @@ def _(ctx):
     )
 
 
-@EXERCISE.check("average_pooling2d: integer maps give exact averages", points=1, hidden=True)
+@EXERCISE.check("average_pooling2d: integer maps give exact averages", points=1)  # stated in the notebook: public
 def _(ctx):
     images = _maps(ctx, (2, 6, 5, 3), integer=True)
     ctx.compare("average_pooling2d", images, axes=NHWC)

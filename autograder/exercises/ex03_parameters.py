@@ -690,7 +690,7 @@ def _(ctx):
     _shapes(ctx, [((7, 5, 4), dropout(0.5)), ((7, 5, 4), BN), ((120,), dropout(0.2)), ((84,), BN)])
 
 
-@EXERCISE.check("output_shape: dense on an image acts on the last axis", points=1, hidden=True)
+@EXERCISE.check("output_shape: dense on an image acts on the last axis", points=1)  # stated in the notebook: public
 def _(ctx):
     _shapes(ctx, [((7, 5, 4), dense(10)), ((3, 6), dense(2))])
 
@@ -756,7 +756,7 @@ def _(ctx):
     _network(ctx, (20, 24, 3), layers, "conv (no bias), batchnorm, conv, global pooling, dense (no bias)")
 
 
-@EXERCISE.check("count_params: dense on an image acts on the last axis", points=1, hidden=True)
+@EXERCISE.check("count_params: dense on an image acts on the last axis", points=1)  # stated in the notebook: public
 def _(ctx):
     layers = [conv(4, 3, padding="same"), dense(7), BN, FLATTEN, dense(2)]
     _network(ctx, (6, 5, 3), layers, "conv, dense, batchnorm, flatten, dense")

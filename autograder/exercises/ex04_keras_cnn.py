@@ -384,6 +384,20 @@ def _(ctx):
     raise CheckFailed(what, detail, hint)
 
 
+def _require_convolution(ctx, what: str) -> None:
+    """A network without any convolution earns none of the points for size and training.
+
+    Those points are for a CNN: a dense network on the pixels can learn the centred
+    digits, but it is not the exercise, so it keeps at most half of the points.
+    """
+    if not any(layer["kind"] == "conv" for layer in _describe(ctx)["layers"]):
+        raise CheckFailed(
+            what,
+            "your model has no convolution: this check counts only for a CNN",
+            _hint("dense_only"),
+        )
+
+
 @EXERCISE.check("build_cnn: has convolution and downsampling (pooling or strides)", points=1)
 def _(ctx):
     info = _describe(ctx)
@@ -408,6 +422,7 @@ def _(ctx):
 
 @EXERCISE.check(f"build_cnn: at most {PARAMETER_BUDGET:,} parameters for 28x28x1 inputs and 10 classes", points=1)
 def _(ctx):
+    _require_convolution(ctx, f"{_signature(GRADING_SHAPE, GRADING_CLASSES)}.count_params() <= {PARAMETER_BUDGET:,}")
     info = _describe(ctx)
     params = info["params"]
     ctx.attach("params", params)
@@ -432,6 +447,7 @@ def _(ctx):
 )
 def _(ctx):
     ctx.student_function("build_cnn")
+    _require_convolution(ctx, f"{_signature(GRADING_SHAPE, GRADING_CLASSES)} trained for {EPOCHS} epochs")
     (x_train, y_train), (x_test, y_test) = grading_data()
     info = ctx.run_probe(
         "train_and_predict",

@@ -39,7 +39,7 @@ def _message(result: Result) -> str:
     body, hint = "\n".join(lines[:hint_at]).rstrip(), " ".join(line.strip() for line in lines[hint_at:])
     parts = [f'<pre style="{_PRE}">{_e(body)}</pre>'] if body else []
     if hint:
-        parts.append(f'<div style="{_HINT}">💡 {_e(hint.removeprefix("Hint:").strip())}</div>')
+        parts.append(f'<div style="{_HINT}"><strong>Hint:</strong> {_e(hint.removeprefix("Hint:").strip())}</div>')
     mismatch = result.artifacts.get("mismatch")
     if isinstance(mismatch, dict) and not result.hidden:
         data = base64.b64encode(mismatch_png(mismatch)).decode("ascii")

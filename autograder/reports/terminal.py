@@ -42,7 +42,7 @@ def format_report(exercise: str, results: list[Result], problems: list[str] = ()
         mark = MARKS.get(r.status, "✗")
         note = f"  {r.output}" if r.passed and r.output != "passed" else ""
         lines.append(f"  {mark} {r.name.ljust(width)}  {r.score:g}/{r.max_score:g}{note}")
-        if not r.passed:
+        if not r.passed and r.output.strip() not in problems:  # a file-level problem is listed once, above
             lines += ["      " + line for line in r.output.splitlines()]
     lines.append("")
     lines.append(score_line(exercise, results))

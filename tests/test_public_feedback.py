@@ -1,0 +1,92 @@
+"""Feedback where it used to be thin: requirements the notebook states are checked in public,
+a file that cannot be read is reported once, a restarted kernel and a stray file name are explained."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from autograder.cli import main
+from autograder.loading import load
+from autograder.notebook import Feedback
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def namespace(path: Path) -> dict:
+    return dict(vars(load(path).namespace))
+
+
+def public_failures(exercise: str, ns: dict, function: str) -> list[str]:
+    return [r.name for r in Feedback(exercise, ns).results(function) if not r.passed]
+
+
+def test_integer_average_pooling_that_floors_fails_a_public_check():
+    ns = namespace(ROOT / "solutions/ex02_pooling.py")
+    right = ns["average_pooling2d"]
+
+    def average_pooling2d(images, pool_size=2, strides=None, padding="valid"):
+        out = right(images, pool_size, strides, padding)
+        return out.astype(images.dtype)  # integer images: the averages lose their fractions
+
+    ns["average_pooling2d"] = average_pooling2d
+    assert public_failures("ex02", ns, "average_pooling2d") == ["average_pooling2d: integer maps give exact averages"]
+
+
+def test_a_dense_layer_that_flattens_an_image_fails_public_checks():
+    ns = namespace(ROOT / "solutions/ex03_parameters.py")
+    right_shape, right_count = ns["output_shape"], ns["count_params"]
+
+    def output_shape(input_shape, layer):
+        if layer["type"] == "dense":
+            return (layer["units"],)  # as if Dense flattened its input
+        return right_shape(input_shape, layer)
+
+    def count_params(input_shape, layers):
+        total, shape = 0, tuple(input_shape)
+        for layer in layers:
+            if layer["type"] == "dense":
+                inputs = int(np.prod(shape))  # every value of an (H, W, C) input, not the last axis
+                total += inputs * layer["units"] + (layer["units"] if layer.get("use_bias", True) else 0)
+            else:
+                total += right_count(shape, [layer])
+            shape = output_shape(shape, layer)
+        return total
+
+    ns.update(output_shape=output_shape, count_params=count_params)
+    assert "output_shape: dense on an image acts on the last axis" in public_failures("ex03", ns, "output_shape")
+    assert "count_params: dense on an image acts on the last axis" in public_failures("ex03", ns, "count_params")
+
+
+def test_a_file_that_cannot_be_read_is_reported_once(tmp_path, capsys):
+    broken = tmp_path / "ex01_convolution.ipynb"
+    broken.write_text('{"cells": [')
+    assert main(["check", "ex01", str(broken)]) == 1
+    out = capsys.readouterr().out
+    assert out.count("is not a valid notebook") == 1
+    assert "ex01_convolution: 0/" in out
+
+
+def test_pytest_reports_an_unreadable_file_in_full_once(tmp_path):
+    (tmp_path / "ex01_convolution.py").write_text("")
+    run = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "ex01_convolution.py"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.stdout.count("ex01_convolution.py is empty") == 1, run.stdout
+    assert "could not be read (see the first failure)" in run.stdout
+
+
+def test_pytest_on_a_file_named_otherwise_does_not_crash(tmp_path):
+    (tmp_path / "mywork.py").write_text((ROOT / "assignments/ex01_convolution.py").read_text())
+    run = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "mywork.py"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert "SyntaxError" not in run.stdout + run.stderr and "@py_builtins" not in run.stdout + run.stderr
+    assert run.returncode == 5, run.stdout[-2000:]  # no tests collected: the file is not an exercise's
+
+
+def test_after_a_kernel_restart_a_check_says_which_cell_to_run():
+    (result,) = [r for r in Feedback("ex01", {}).results("conv_single_step")]
+    assert result.output.startswith("`conv_single_step` is not defined yet: run the cell that defines `conv_single_step`")
+    assert "kernel restart" in result.output
