@@ -325,6 +325,34 @@ def format_shape(shape: tuple, axes: tuple[str, ...] | None) -> str:
     return str(tuple(shape))
 
 
+# what usually makes one axis of an output come out the wrong size
+_AXIS_CAUSES = {
+    "batch": "every image of the batch needs its own output: loop over (or broadcast along) axis 0",
+    "height": "the output size comes from the padding and the strides: check `(n + 2p - k) // s + 1`, or `ceil(n / s)` for 'same'",
+    "width": "the output size comes from the padding and the strides: check `(n + 2p - k) // s + 1`, or `ceil(n / s)` for 'same'",
+    "out_height": "the number of windows comes from the pool size, the strides and the padding: `(n - k) // s + 1`, or `ceil(n / s)` for 'same'",
+    "out_width": "the number of windows comes from the pool size, the strides and the padding: `(n - k) // s + 1`, or `ceil(n / s)` for 'same'",
+    "channels": "the channels come from the kernel's last axis (its filters), or stay those of the input for pooling and padding",
+}
+
+
+def shape_diagnosis(got: tuple, expected: tuple, axes: tuple[str, ...] | None) -> str:
+    """Which axis is off, and its likely cause: "\n  height is 7, expected 5: ...", or ""."""
+    if len(got) != len(expected):
+        named = f" ({', '.join(axes)})" if axes and len(axes) == len(expected) else ""
+        return f"\n  {len(got)} axes, expected {len(expected)}{named}"
+    names = axes if axes and len(axes) == len(expected) else [f"axis {i}" for i in range(len(expected))]
+    lines, told = [], set()
+    for name, g, e in zip(names, got, expected):
+        if g != e:
+            cause = _AXIS_CAUSES.get(name)
+            lines.append(f"\n  {name} is {g}, expected {e}" + (f": {cause}" if cause and cause not in told else ""))
+            told.add(cause)
+    if sorted(got) == sorted(expected) and len(lines) > 1:
+        lines.append("\n  the same sizes in another order: are two axes swapped (a transpose, or H and W mixed up)?")
+    return "".join(lines)
+
+
 def _fmt(x: Any) -> str:
     if isinstance(x, (float, np.floating)):
         return f"{float(x):.6g}"
@@ -375,7 +403,7 @@ def compare_arrays(
         return (
             f"shape: expected {format_shape(expected.shape, axes)}, "
             f"got {format_shape(arr.shape, axes)}"
-        )
+        ) + shape_diagnosis(arr.shape, expected.shape, axes)
     if expected.size == 0:
         return None
     arr = arr.astype(np.float64)

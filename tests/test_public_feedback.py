@@ -90,3 +90,22 @@ def test_after_a_kernel_restart_a_check_says_which_cell_to_run():
     (result,) = [r for r in Feedback("ex01", {}).results("conv_single_step")]
     assert result.output.startswith("`conv_single_step` is not defined yet: run the cell that defines `conv_single_step`")
     assert "kernel restart" in result.output
+
+
+def test_a_wrong_shape_names_the_axis_that_is_off_and_its_likely_cause():
+    ns = namespace(ROOT / "solutions/ex01_convolution.py")
+    right = ns["conv2d"]
+
+    def conv2d(images, kernel, bias=None, strides=1, padding="valid"):
+        return right(images, kernel, bias, 1, padding)  # strides ignored: too many rows and columns
+
+    ns["conv2d"] = conv2d
+    outputs = [r.output for r in Feedback("ex01", ns).results("conv2d") if not r.passed]
+    assert any("height is" in o and "the output size comes from the padding and the strides" in o for o in outputs)
+
+
+def test_swapped_axes_are_called_swapped():
+    from autograder.checks import compare_arrays
+
+    text = compare_arrays(np.zeros((2, 6, 5, 4)), np.zeros((2, 5, 6, 4)), ("batch", "height", "width", "channels"))
+    assert "height is 6, expected 5" in text and "two axes swapped" in text
