@@ -326,13 +326,18 @@ def format_shape(shape: tuple, axes: tuple[str, ...] | None) -> str:
 
 
 # what usually makes one axis of an output come out the wrong size
+_SIZE_CAUSE = (
+    "the output size comes from the kernel (or window) size, the padding and the strides: "
+    "`(n + 2p - k) // s + 1`, or `ceil(n / s)` for 'same'"
+)
 _AXIS_CAUSES = {
     "batch": "every image of the batch needs its own output: loop over (or broadcast along) axis 0",
-    "height": "the output size comes from the padding and the strides: check `(n + 2p - k) // s + 1`, or `ceil(n / s)` for 'same'",
-    "width": "the output size comes from the padding and the strides: check `(n + 2p - k) // s + 1`, or `ceil(n / s)` for 'same'",
-    "out_height": "the number of windows comes from the pool size, the strides and the padding: `(n - k) // s + 1`, or `ceil(n / s)` for 'same'",
-    "out_width": "the number of windows comes from the pool size, the strides and the padding: `(n - k) // s + 1`, or `ceil(n / s)` for 'same'",
-    "channels": "the channels come from the kernel's last axis (its filters), or stay those of the input for pooling and padding",
+    "height": _SIZE_CAUSE,
+    "width": _SIZE_CAUSE,
+    "out_height": _SIZE_CAUSE,
+    "out_width": _SIZE_CAUSE,
+    "channels": "pooling and padding keep the input's channels; a convolution has one per filter",
+    "filters": "one output channel per filter: the kernel's last axis",
 }
 
 

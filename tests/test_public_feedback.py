@@ -101,7 +101,7 @@ def test_a_wrong_shape_names_the_axis_that_is_off_and_its_likely_cause():
 
     ns["conv2d"] = conv2d
     outputs = [r.output for r in Feedback("ex01", ns).results("conv2d") if not r.passed]
-    assert any("height is" in o and "the output size comes from the padding and the strides" in o for o in outputs)
+    assert any("height is" in o and "the output size comes from the kernel (or window) size, the padding and the strides" in o for o in outputs)
 
 
 def test_swapped_axes_are_called_swapped():
