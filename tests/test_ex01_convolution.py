@@ -80,6 +80,9 @@ OTHER_MUTANTS = {
     ("zero_pad", "pad_one_side"): [
         ("((0, 0), (pad_h, pad_h), (pad_w, pad_w), (0, 0)))", "((0, 0), (pad_h, 0), (pad_w, 0), (0, 0)))")
     ],
+    ("conv_output_size", "size_same_ignores_stride"): [
+        ("return -(-input_size // strides)  # ceil(n / s) with integers only", "return input_size")
+    ],
     ("conv_output_size", "size_ignores_stride"): [
         ("return (input_size + 2 * pad - kernel_size) // strides + 1", "return input_size + 2 * pad - kernel_size + 1")
     ],

@@ -186,6 +186,18 @@ def size_same_floor(input_size, kernel_size, strides=1, padding="valid"):
 
 
 @EXERCISE.mutant(
+    "conv_output_size",
+    'with padding="same" the output size is `ceil(n / s)`: the input size divided by the stride, '
+    "rounded up. Yours ignores the stride there.",
+)
+def size_same_ignores_stride(input_size, kernel_size, strides=1, padding="valid"):
+    if padding == "same":
+        return input_size
+    p = 0 if padding == "valid" else padding
+    return (input_size + 2 * p - kernel_size) // strides + 1
+
+
+@EXERCISE.mutant(
     "conv_output_size", "you ignored the stride: divide the distance the kernel travels by `strides`."
 )
 def size_ignores_stride(input_size, kernel_size, strides=1, padding="valid"):

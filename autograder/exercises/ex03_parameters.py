@@ -591,7 +591,7 @@ def _(ctx):
     _counts(ctx, "conv2d_params", [(3, 3, 64), (5, 1, 6), (11, 3, 96)])
 
 
-@EXERCISE.check("conv2d_params: non-square kernel, use_bias=False", points=1)
+@EXERCISE.check("conv2d_params: non-square kernel, with and without bias", points=1)
 def _(ctx):
     _counts(ctx, "conv2d_params", [((3, 5), 4, 7), ((3, 5), 4, 7, False), ((1, 2), 6, 3, False)])
 
@@ -616,7 +616,7 @@ def _(ctx):
     _counts(ctx, "dense_params", [(784, 10), (4096, 1000), (120, 84)])
 
 
-@EXERCISE.check("dense_params: use_bias=False", points=1)
+@EXERCISE.check("dense_params: with and without bias", points=1)
 def _(ctx):
     _counts(ctx, "dense_params", [(9216, 4096, False), (10, 3, False), (10, 3, True)])
 
