@@ -8,7 +8,8 @@ when `cnnexercises` or `autograder` is imported:
 
 - before TensorFlow is loaded, `TF_CPP_MIN_LOG_LEVEL=3` (unless set) keeps the C++ lines
   from being written at all (TensorFlow reads it once, at its first log line);
-- the `tensorflow` and `absl` loggers only pass errors;
+- the `tensorflow` and `absl` loggers only pass errors (a filter: TensorFlow sets its
+  logger to INFO, printed on stdout, when it starts in an interactive shell);
 - inside a Jupyter kernel, where C++ output reaches the cell as red stderr, the kernel's
   stderr drops lines in TensorFlow's C++ log format, for a TensorFlow that was imported
   before this package.
@@ -31,11 +32,18 @@ TF_LOG_LINE = re.compile(
 )
 
 
+def _errors_only(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.ERROR
+
+
 def silence_tensorflow() -> None:
     """Quiet TensorFlow's C++ and Python logs, whatever has been imported already."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     for name in ("tensorflow", "absl"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.ERROR)
+        if _errors_only not in logger.filters:  # TensorFlow resets the level in Jupyter (INFO, to stdout)
+            logger.addFilter(_errors_only)
     if "tensorflow" in sys.modules:  # too late for the variable: filter what reaches the cell
         filter_kernel_stderr()
 

@@ -188,6 +188,17 @@ def test_no_tensorflow_line_on_stderr_when_the_package_is_imported_first():
     assert _tensorflow_lines(unquiet.stderr), "TensorFlow printed nothing here: this test shows nothing"
 
 
+def test_tensorflow_python_warnings_stay_quiet_in_an_interactive_shell_errors_do_not():
+    code = (
+        "import sys\nsys.ps1 = '>>> '  # what Jupyter and IPython look like to TensorFlow\n"
+        "import cnnexercises, tensorflow as tf\n"
+        "tf.get_logger().warning('retracing')\ntf.get_logger().error('a real error')\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert "retracing" not in run.stdout + run.stderr
+    assert "a real error" in run.stdout + run.stderr
+
+
 @pytest.mark.slow
 @pytest.mark.requires("nbclient")
 def test_in_a_kernel_tensorflow_imported_first_logs_nothing_after_the_package_is_imported(tmp_path, monkeypatch):

@@ -109,3 +109,41 @@ def test_swapped_axes_are_called_swapped():
 
     text = compare_arrays(np.zeros((2, 6, 5, 4)), np.zeros((2, 5, 6, 4)), ("batch", "height", "width", "channels"))
     assert "height is 6, expected 5" in text and "two axes swapped" in text
+
+
+GRAPH_ERROR = """Graph execution error:
+
+Detected at node gradient_tape/compile_loss/mse/sub/BroadcastGradientArgs defined at (most recent call last):
+  File "/home/grader/autograder/cli.py", line 121, in main
+
+  File "/home/grader/autograder/probes/ex04_keras_cnn.py", line 90, in train
+
+Incompatible shapes: [32] vs. [32,10]
+\t [[{{node gradient_tape/compile_loss/mse/sub/BroadcastGradientArgs}}]] [Op:__inference_multi_step_on_iterator_1234]"""
+
+CALL_ERROR = (
+    "Exception encountered when calling Sequential.call().\n\n"
+    "\x1b[1mInput 0 with name 'None' of layer 'conv2d_1' is incompatible with the layer: expected axis -1 "
+    "of input shape to have value 1, but received input with shape (5, 36, 32, 3)\x1b[0m\n\n"
+    "Arguments received by Sequential.call():\n  • inputs=tf.Tensor(shape=(5, 36, 32, 3), dtype=float32)"
+)
+
+
+def test_keras_errors_reach_the_student_without_colour_codes_argument_dumps_or_grader_paths():
+    from autograder.keras_errors import hint_for, readable
+
+    graph = readable(GRAPH_ERROR)
+    assert graph == "Graph execution error:\nIncompatible shapes: [32] vs. [32,10]"
+    assert "sparse_categorical_crossentropy" in hint_for(GRAPH_ERROR)
+    call = readable(CALL_ERROR)
+    assert "\x1b" not in call and "Arguments received" not in call and "incompatible with the layer" in call
+    assert "keras.Input(shape=input_shape)" in hint_for(CALL_ERROR)
+    assert hint_for("ValueError: something else") == ""
+
+
+def test_a_probe_keeps_the_cause_of_a_long_graph_error():
+    from autograder.probes import student_error
+
+    long = GRAPH_ERROR.replace("  File", "  File" + " " * 200)  # a traceback longer than the limit
+    message = student_error("build_cnn", RuntimeError(long))["message"]
+    assert "Incompatible shapes" in message and "/home/grader" not in message

@@ -32,6 +32,7 @@ import functools
 import numpy as np
 
 from autograder.checks import ERROR, CheckFailed, Exercise
+from autograder.keras_errors import hint_for, readable
 from autograder.probes import probes_for
 
 EXERCISE = Exercise(
@@ -196,11 +197,12 @@ def _fail_on_error(info: dict, what: str, hint: str = "") -> None:
     if not error:
         return
     during = error.get("during")
-    detail = f"{error['type']}: {error['message']}".strip()
+    detail = f"{error['type']}: {readable(error['message'])}".strip()
     if error.get("where"):
         detail += f"\n{error['where']}"
     if "compile()" in error["message"]:
         hint = _hint("not_compiled")
+    hint = hint_for(error["message"]) or hint
     raise CheckFailed(
         f"{what} raised an error" + (f" during {during}" if during else ""), detail, hint, status=ERROR
     )

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.checks import ERROR, CheckFailed, Exercise
+from autograder.keras_errors import hint_for, readable
 from autograder.probes import probes_for
 
 EXERCISE = Exercise(
@@ -272,10 +273,12 @@ def _fail_on_error(info: dict, what: str) -> None:
     if not error:
         return
     during = error.get("during")
-    detail = f"{error['type']}: {error['message']}".strip()
+    detail = f"{error['type']}: {readable(error['message'])}".strip()
     if error.get("where"):
         detail += f"\n{error['where']}"
-    raise CheckFailed(f"{what} raised an error" + (f" while {during}" if during else ""), detail, status=ERROR)
+    raise CheckFailed(
+        f"{what} raised an error" + (f" while {during}" if during else ""), detail, hint_for(error["message"]), status=ERROR
+    )
 
 
 _BUILD = f"build_vgg16_classifier({NUM_CLASSES}, input_shape={INPUT_SHAPE}, weights=None)"

@@ -18,6 +18,8 @@ receives (held-out images, for example). What the student's objects say about th
 
 from __future__ import annotations
 
+from autograder.keras_errors import readable
+
 import dataclasses
 import importlib
 from typing import Callable
@@ -38,7 +40,8 @@ def probes_for(exercise: str) -> dict:
 
 def student_error(function: str, err: BaseException, during: str = "") -> dict:
     """A student's exception as plain data: type, message, and where in their file."""
-    return {"function": function, "type": type(err).__name__, "message": str(err)[:500],
+    # cleaned before it is cut: a graph error's cause comes after its construction traceback
+    return {"function": function, "type": type(err).__name__, "message": readable(str(err), limit=500),
             "where": _student_frame(err), "during": during}
 
 
