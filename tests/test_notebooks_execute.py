@@ -60,6 +60,14 @@ def stderr(nb) -> str:
     return "".join(out.get("text", "") for out in outputs(nb, "stream") if out.get("name") == "stderr")
 
 
+def log_lines(nb) -> list[str]:
+    """TensorFlow/absl log lines in any output stream (in Jupyter TensorFlow logs to stdout)."""
+    from cnnexercises.quiet import TF_LOG_LINE
+
+    text = "".join(out.get("text", "") for out in outputs(nb, "stream"))
+    return [line for line in text.splitlines() if TF_LOG_LINE.match(line) or line.startswith(("WARNING:tensorflow", "WARNING:absl"))]
+
+
 def errors(nb) -> list[str]:
     return [f"{out.get('ename')}: {out.get('evalue')}" for out in outputs(nb, "error")]
 
@@ -75,6 +83,7 @@ def test_filled_notebook_shows_every_picture_and_full_marks_and_no_stderr(soluti
     print(f"{solution.stem} filled: {images(nb)} images, {seconds:.0f} s")
     assert errors(nb) == []
     assert stderr(nb) == ""
+    assert log_lines(nb) == []
     tables = feedback_tables(nb)
     assert tables, "no check cell rendered its HTML feedback"
     score = tables[-1].splitlines()[-1]
@@ -95,6 +104,7 @@ def test_untouched_notebook_runs_to_the_end_without_a_traceback(solution, tmp_pa
     print(f"{solution.stem} untouched: {images(nb)} images, {seconds:.0f} s")
     assert errors(nb) == []
     assert stderr(nb) == ""
+    assert log_lines(nb) == []
     text = "".join(out.get("text", "") for out in outputs(nb, "stream"))
     assert "Traceback" not in text
     tables = feedback_tables(nb)
