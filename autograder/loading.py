@@ -100,7 +100,10 @@ def _notebook_units(name: str, text: str) -> list[Unit]:
         source = cell.get("source", "")
         if isinstance(source, list):
             source = "".join(str(s) for s in source)
-        units.append(Unit(f"cell {number}", _strip_magics(str(source))))
+        # as JupyterLab shows it: "Cell 7/22" in its status bar, and the prompt [5] if it ran
+        count = cell.get("execution_count")
+        prompt = f" [{count}]" if type(count) is int and 0 < count < 10**6 else ""
+        units.append(Unit(f"cell {number}{prompt}", _strip_magics(str(source))))
     return units
 
 

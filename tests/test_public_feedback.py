@@ -147,3 +147,20 @@ def test_a_probe_keeps_the_cause_of_a_long_graph_error():
     long = GRAPH_ERROR.replace("  File", "  File" + " " * 200)  # a traceback longer than the limit
     message = student_error("build_cnn", RuntimeError(long))["message"]
     assert "Incompatible shapes" in message and "/home/grader" not in message
+
+
+def test_a_syntax_error_names_the_cell_as_jupyterlab_shows_it_and_quotes_the_line(tmp_path):
+    import nbformat
+
+    from autograder.loading import load as load_file
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# title"),
+        nbformat.v4.new_code_cell("import numpy as np", execution_count=1),
+        nbformat.v4.new_code_cell("def zero_pad(images, padding)\n    return images", execution_count=5),
+    ])
+    path = tmp_path / "ex01_convolution.ipynb"
+    nbformat.write(nb, path)
+    (problem,) = load_file(path).problems
+    assert problem.startswith("cell 3 [5], line 1: SyntaxError")  # JupyterLab: "Cell 3/3", prompt [5]
+    assert "def zero_pad(images, padding)" in problem
