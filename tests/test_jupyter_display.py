@@ -212,3 +212,19 @@ def test_in_a_kernel_tensorflow_imported_first_logs_nothing_after_the_package_is
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     err = ["".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stderr") for cell in nb.cells]
     assert err[1:] == ["", "", "a line of the student\n"]
+
+
+@pytest.mark.slow
+def test_cnnex_check_ex04_on_the_reference_prints_the_report_and_nothing_else():
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    run = subprocess.run([sys.executable, "-m", "autograder.cli", "check", "ex04", str(ROOT / "solutions/ex04_keras_cnn.py")],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stderr == ""
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith("Checking ") and lines[-1] == "ex04_keras_cnn: 9/9 points"
+    report = [line for line in lines[1:-1] if line.strip()]
+    assert report[0].startswith("build_cnn  9/9")
+    assert all(line.startswith("  ✓ build_cnn: ") for line in report[1:]), report

@@ -32,6 +32,8 @@ IMAGES = {
     "ex04_keras_cnn": (5, 3),
     # curves, the photo's feature maps (need your functions), VGG16's first filters
     "ex05_vgg16_finetune": (3, 1),
+    "ex06_backprop": (1, 0),
+    "ex07_video": (4, 2),
 }
 
 
