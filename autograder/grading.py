@@ -8,8 +8,8 @@ every score stay in the grader's processes. For each submission it writes, atomi
 
     OUT/<name>/results.json    Gradescope's schema, hidden checks included
     OUT/<name>/feedback.html   readable feedback with hints (and training curves)
-    OUT/<name>/grading.json    what was graded (file hash, grader version): the resume key
-    OUT/<name>/report.json     what the class report keeps (anonymised code that lost points, measurements)
+    OUT/<name>/grading.json    what was graded (file hash, grader version): the resume key; and
+                               what the class report keeps (`report`: anonymised code, measurements)
 
 and at the end `OUT/gradebook.csv` with one row per submission of this run, and the class
 report: `OUT/mistakes.csv`, `OUT/report_data.json`, `OUT/report.html` (see `reports.class_report`).
@@ -45,7 +45,6 @@ from autograder.reports import class_report, gradebook
 from autograder.reports.gradescope import results_json, write_atomic, write_results
 from autograder.reports.html import feedback_page
 from autograder.reports.progress import Progress
-from autograder.reports.snippets import function_sources
 from autograder.runner import Report, unloadable
 from autograder.submissions import Submission, collect, in_shard, safe_name
 
@@ -235,7 +234,8 @@ class Grader:
                 results = run_checks(student.watching(ex), student, self.reference, hidden=True, policy=policy)
             if student.failure is not None:
                 raise student.failure
-            report = Report(ex.name, results, list(student.problems), functions=function_sources(trees, ex.functions))
+            functions = class_report.named_functions(results, trees, ex.functions)
+            report = Report(ex.name, results, list(student.problems), functions=functions)
             sandbox = student.sandbox
         report.execution_time = time.perf_counter() - start
         return report, sandbox
@@ -265,7 +265,6 @@ class Grader:
         write_results(folder / "results.json", results_json(report.results, report.execution_time, output))
         title = f"{self.exercise.name} — {self.exercise.title}"
         write_atomic(folder / "feedback.html", feedback_page(title, sub.name, report.results, report.problems))
-        write_atomic(folder / class_report.RECORD, json.dumps(class_report.submission_record(report.results, report.functions)))
         meta = {
             "key": self.key(sub),
             "submission": sub.name,
@@ -278,6 +277,7 @@ class Grader:
             "score": report.score,
             "max_score": report.max_score,
             "sandbox": sandbox,
+            class_report.RECORD: class_report.submission_record(report.results, report.functions),
         }
         write_atomic(folder / "grading.json", json.dumps(meta, indent=2) + "\n")
 

@@ -1,12 +1,13 @@
 """What the class got wrong: the data of the instructors' class report, and its counts.
 
-While grading, each submission gets `OUT/<name>/report.json`: the anonymised source of
-each function that lost points (see `snippets`) and what the Keras checks measured
+While grading, each submission's `OUT/<name>/grading.json` gets a `report`: the anonymised source of
+each function in which a check recognised a known mistake (see `snippets`; the page shows
+it as an example of that mistake) and what the Keras checks measured
 (held-out accuracy, parameter count, training history). At the end of a batch,
 `finish` gathers the class into three files:
 
     OUT/mistakes.csv       every check of every submission, with the mistake it recognised
-    OUT/report_data.json   the exercise, each submission's report.json, what was not graded
+    OUT/report_data.json   the exercise, each submission's `report`, what was not graded
     OUT/report.html        the page (`class_page`)
 
 `cnnex report DIR` rebuilds the page from the first two, and `cnnex gradebook merge`
@@ -16,6 +17,7 @@ checked and sizes bounded, and the page escapes every text.
 
 from __future__ import annotations
 
+import ast
 import collections
 import dataclasses
 import json
@@ -27,9 +29,9 @@ from autograder.errors import GraderError, UnknownExercise
 from autograder.reports import mistakes
 from autograder.reports.gradebook import from_results
 from autograder.reports.gradescope import write_atomic
-from autograder.reports.snippets import MAX_CHARS, excerpt, reference_sources
+from autograder.reports.snippets import MAX_CHARS, excerpt, function_sources, reference_sources
 
-RECORD = "report.json"
+RECORD = "report"  # its key in OUT/<name>/grading.json
 DATA = "report_data.json"
 PAGE = "report.html"
 MISTAKES = "mistakes.csv"
@@ -42,16 +44,28 @@ MAX_SERIES = 12
 # --------------------------------------------------------------------------- per submission
 
 
+def named_functions(results: list[Result], trees: list[tuple[str, ast.Module]], functions: list[str]) -> dict[str, str]:
+    """The anonymised source of each of `functions` in which a check recognised a known mistake.
+
+    Args:
+        results: the submission's check results.
+        trees: its parsed definitions (as the policy saw them).
+        functions: the exercise's contract functions.
+    """
+    named = [f for f in functions if any(r.mistake and r.function == f for r in results)]
+    return function_sources(trees, named) if named else {}
+
+
 def submission_record(results: list[Result], functions: dict[str, str]) -> dict:
-    """What the class report keeps of one submission (`OUT/<name>/report.json`).
+    """What the class report keeps of one submission (`report` in `OUT/<name>/grading.json`).
 
     Args:
         results: its check results.
-        functions: the anonymised source of each contract function it defines.
+        functions: the anonymised source of contract functions it defines.
     """
-    losing = {r.function for r in results if not r.passed}
+    named = {r.function for r in results if r.mistake}
     return {
-        "functions": {f: s for f, s in functions.items() if f in losing},
+        "functions": {f: s for f, s in functions.items() if f in named},
         "measurements": measurements(r.artifacts for r in results),
     }
 
@@ -124,7 +138,7 @@ def gather(out: Path, exercise: str, names: list[str], errors: dict[str, str]) -
             not_graded[name] = "no readable results.json"
             continue
         table += mistakes.rows(name, doc)
-        records[name] = _record(read_json(out / name / RECORD))
+        records[name] = _record((read_json(out / name / "grading.json") or {}).get(RECORD))
     return table, {"exercise": exercise, "submissions": records, "not_graded": not_graded}
 
 
