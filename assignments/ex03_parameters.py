@@ -100,7 +100,8 @@ def layer_config(layer):
 
     Returns:
         A new dict with every argument of the layer type; `kernel_size`, `pool_size` and
-        `strides` as pairs `(h, w)` (pooling `strides` stays None when not given).
+        `strides` as pairs `(h, w)` (pooling `strides` stays None when not given); a
+        convolution's `padding` as "valid", "same" or a pair `(pad_h, pad_w)` of zeros.
 
     Raises:
         ValueError: not a dict, unknown type, missing or unknown key, bad value.
@@ -141,13 +142,38 @@ def layer_config(layer):
     for key in ("filters", "units"):
         if key in config and (isinstance(config[key], bool) or not isinstance(config[key], int) or config[key] < 1):
             raise ValueError(f"`{key}` must be a positive int. Received: {key}={config[key]!r}")
-    if "padding" in config and config["padding"] not in ("valid", "same"):
-        raise ValueError(f"`padding` must be 'valid' or 'same'. Received: padding={config['padding']!r}")
+    if "padding" in config:
+        config["padding"] = layer_padding(config["padding"], kind)
     if "use_bias" in config and not isinstance(config["use_bias"], bool):
         raise ValueError(f"`use_bias` must be True or False. Received: use_bias={config['use_bias']!r}")
     if kind == "dropout" and not (isinstance(config["rate"], (int, float)) and 0 <= config["rate"] < 1):
         raise ValueError(f"`rate` must be a number in [0, 1). Received: rate={config['rate']!r}")
     return config
+
+
+def layer_padding(padding, kind):
+    """'valid' or 'same'; for a convolution also zeros on each side: an int or `(pad_h, pad_w)`.
+
+    Returns the strings as they are and a number of zeros as a pair `(pad_h, pad_w)`.
+    """
+    if padding in ("valid", "same"):
+        return padding
+    if kind == "conv2d":
+        pair = (padding, padding) if isinstance(padding, int) else padding
+        if (
+            isinstance(pair, (tuple, list))
+            and len(pair) == 2
+            and all(isinstance(p, int) and not isinstance(p, bool) and p >= 0 for p in pair)
+        ):
+            return int(pair[0]), int(pair[1])
+        raise ValueError(
+            "`padding` must be 'valid', 'same', a non-negative int or a pair of them. "
+            f"Received: padding={padding!r}"
+        )
+    raise ValueError(
+        f"`padding` of a {kind!r} layer must be 'valid' or 'same' (Keras pooling adds no "
+        f"zeros). Received: padding={padding!r}"
+    )
 
 
 # Layers that need an input of shape (height, width, channels).
@@ -235,10 +261,11 @@ feedback.check("dense_params")
 # With your two functions, the AlexNet comparison from the top of the notebook:
 
 # %%
-as_conv = conv2d_params(11, 3, 96)
-as_dense = dense_params(227 * 227 * 3, 55 * 55 * 96)
-print(f"convolution: {as_conv:,} parameters")
-print(f"dense:       {as_dense:,} parameters ({as_dense / as_conv:,.0f} times more)")
+with feedback.needs("conv2d_params", "dense_params"):
+    as_conv = conv2d_params(11, 3, 96)
+    as_dense = dense_params(227 * 227 * 3, 55 * 55 * 96)
+    print(f"convolution: {as_conv:,} parameters")
+    print(f"dense:       {as_dense:,} parameters ({as_dense / as_conv:,.0f} times more)")
 
 # %% [markdown]
 # ### 3. `output_shape`
@@ -249,7 +276,9 @@ print(f"dense:       {as_dense:,} parameters ({as_dense / as_conv:,.0f} times mo
 # `(H, W, C)` or `(units,)`:
 #
 # * `conv2d`: `(H_out, W_out, filters)` with, along each axis, `(n - k) // s + 1` for
-#   `"valid"` and `ceil(n / s)` for `"same"` (exercise 1).
+#   `"valid"` and `ceil(n / s)` for `"same"` (exercise 1). `padding` may also be a number of
+#   zeros on each side, as in exercise 1: `layer_config` turns an int `p` into the pair
+#   `(p, p)`, and `(n + 2 * p - k) // s + 1` windows fit.
 # * `max_pooling2d`, `average_pooling2d`: the same formula with the pool size, the channels
 #   unchanged. `strides=None` means strides equal to the pool size.
 # * `flatten`: one axis with all the values, `(H · W · C,)`.
@@ -373,7 +402,8 @@ def layer_table(input_shape, layers):
 
 
 # %%
-print(layer_table((224, 224, 3), VGG16_LAYERS))
+with feedback.needs("output_shape", "count_params"):
+    print(layer_table((224, 224, 3), VGG16_LAYERS))
 
 # %% [markdown]
 # The total is **138,357,544**. Look at where the parameters are: the 13 convolutions that
@@ -391,10 +421,12 @@ print(layer_table((224, 224, 3), VGG16_LAYERS))
 # seconds and about 600 MB of memory) and compares the two counts.
 
 # %%
-from keras.applications import VGG16
+with feedback.needs("count_params"):
+    mine = count_params((224, 224, 3), VGG16_LAYERS)  # first, so no large model is built for nothing
+    from keras.applications import VGG16
 
-vgg16 = VGG16(weights=None)
-print(f"keras: {vgg16.count_params():,}   count_params: {count_params((224, 224, 3), VGG16_LAYERS):,}")
+    vgg16 = VGG16(weights=None)
+    print(f"keras: {vgg16.count_params():,}   count_params: {mine:,}")
 
 # %% [markdown]
 # ## All checks

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from autograder import exercises, grading_cli, instructor_cli
+from autograder import exercises, grading_cli, instructor_cli, kernel_cli
 from autograder.errors import GraderError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,12 +49,28 @@ def cmd_check(args) -> int:
     return 0 if report.score == report.max_score else 1
 
 
-def cmd_release(args) -> int:
-    from autograder.release import check_release, release
+def checkout_root(start: Path) -> Path:
+    """The repository checkout `start` is in (it holds `solutions/` and `pyproject.toml`).
 
-    solutions, assignments = Path(args.solutions), Path(args.out)
+    Falls back to the checkout the package was installed from, so `cnnex release` works
+    from any folder of a checkout and always regenerates that checkout.
+    """
+    for folder in (start, *start.parents):
+        if (folder / "solutions").is_dir() and (folder / "pyproject.toml").is_file():
+            return folder
+    return ROOT
+
+
+def cmd_release(args) -> int:
+    from autograder.release import check_release, expected_folder, release
+
+    root = checkout_root(Path.cwd().resolve())
+    solutions = Path(args.solutions) if args.solutions else root / "solutions"
+    assignments = Path(args.out) if args.out else solutions.parent / "assignments"
+    expected = Path(args.expected) if args.expected else expected_folder(solutions)
+    print(f"solutions: {solutions}\nassignments: {assignments}\nrecorded answers: {expected}")
     if args.check:
-        problems = check_release(solutions, assignments)
+        problems = check_release(solutions, assignments, expected)
         for p in problems:
             print(p)
         if problems:
@@ -63,7 +78,7 @@ def cmd_release(args) -> int:
             return 1
         print(f"{assignments} is in sync with {solutions}")
         return 0
-    for path in release(solutions, assignments):
+    for path in release(solutions, assignments, expected):
         print(f"wrote {path}")
     return 0
 
@@ -85,18 +100,21 @@ def build_parser() -> argparse.ArgumentParser:
         "release",
         help="generate assignments/ from solutions/ (and the recorded public answers in autograder/expected/)",
     )
-    p.add_argument("--solutions", default=str(ROOT / "solutions"))
-    p.add_argument("--out", default=str(ROOT / "assignments"))
+    p.add_argument("--solutions", help="default: solutions/ of the checkout the current folder is in")
+    p.add_argument("--out", help="where the student copies go (default: assignments/ beside solutions/)")
+    p.add_argument(
+        "--expected", help="where the recorded answers go (default: autograder/expected/ beside solutions/)"
+    )
     p.add_argument("--check", action="store_true", help="only report drift, write nothing")
     p.set_defaults(func=cmd_release)
 
     grading_cli.add_commands(sub)
     instructor_cli.add_commands(sub)
+    kernel_cli.add_commands(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up notices are not feedback
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

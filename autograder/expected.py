@@ -8,6 +8,9 @@ stores each reference output, keyed by a hash of the call, in
 Hidden checks are never recorded: without the solutions they report that they need them.
 
 `cnnex release` re-records; a test fails when a recording drifts from the reference.
+Floating-point sums depend on the CPU's BLAS kernel and thread count, so two recordings
+are the same when every answer agrees within the checks' tolerance (`differences`):
+exact for integers, tuples, shapes and dtypes, never bit for bit for floats.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.checks import Exercise, run_checks
+from autograder.checks import Exercise, compare_arrays, run_checks
 from autograder.errors import GraderError
 
 FOLDER = Path(__file__).resolve().parent / "expected"
@@ -97,6 +100,8 @@ def _encode(outputs: dict[str, Any], signatures: dict[str, list[str]]) -> str:
     for key, value in outputs.items():
         if isinstance(value, np.ndarray):
             answers[key] = {"array": _array_to_json(value)}
+        elif isinstance(value, tuple) and value and all(isinstance(v, np.ndarray) for v in value):
+            answers[key] = {"arrays": [_array_to_json(v) for v in value]}  # several outputs, e.g. gradients
         elif isinstance(value, tuple):
             answers[key] = {"tuple": [int(v) for v in value]}
         elif isinstance(value, (bool, int, float, np.integer, np.floating)):
@@ -105,6 +110,57 @@ def _encode(outputs: dict[str, Any], signatures: dict[str, list[str]]) -> str:
         else:
             raise GraderError(f"Cannot record an output of type {type(value).__name__} (key {key})")
     return json.dumps({"answers": answers, "signatures": signatures}, sort_keys=True, indent=0) + "\n"
+
+
+def _decode_answer(answer: dict) -> Any:
+    ((kind, value),) = answer.items()
+    if kind == "array":
+        return _array_from_json(value)
+    if kind == "arrays":
+        return tuple(_array_from_json(v) for v in value)
+    if kind == "tuple":
+        return tuple(value)
+    return {"int": int, "float": float}[kind](value)
+
+
+def differences(recorded: str, fresh: str, rtol: float = 1e-5, atol: float = 1e-6) -> list[str]:
+    """What differs between two recordings of one exercise, as the checks would see it.
+
+    The calls and the functions' signatures must be the same; integers, tuples, dtypes and
+    shapes exactly; floats within the engine's default comparison tolerance (the one every
+    value check uses unless it asks for a looser one), so a recording made on one CPU
+    matches one made on another, while a solution that changes an answer does not.
+    """
+    old, new = json.loads(recorded), json.loads(fresh)
+    problems = []
+    if old.get("signatures") != new.get("signatures"):
+        problems.append(f"the functions' parameters changed: {old.get('signatures')} -> {new.get('signatures')}")
+    old_answers, new_answers = old.get("answers", {}), new.get("answers", {})
+    for key in sorted(old_answers.keys() - new_answers.keys()):
+        problems.append(f"call {key} is recorded but no public check makes it any more")
+    for key in sorted(new_answers.keys() - old_answers.keys()):
+        problems.append(f"call {key} is made by a public check but not recorded")
+    for key in sorted(old_answers.keys() & new_answers.keys()):
+        (old_kind,), (new_kind,) = old_answers[key].keys(), new_answers[key].keys()
+        a, b = _decode_answer(old_answers[key]), _decode_answer(new_answers[key])
+        if old_kind != new_kind:
+            problem = f"kind {old_kind} -> {new_kind}"
+        elif old_kind == "array" and a.dtype != b.dtype:
+            problem = f"dtype {a.dtype} -> {b.dtype}"
+        elif old_kind == "array" and a.shape != b.shape:
+            problem = f"shape {a.shape} -> {b.shape}"
+        elif old_kind == "array" and a.dtype.kind != "f":
+            problem = None if np.array_equal(a, b) else "integer values differ"
+        elif old_kind in ("array", "float"):
+            problem = compare_arrays(b, np.asarray(a), None, rtol, atol)
+        elif old_kind == "arrays":
+            parts = [compare_arrays(y, x, None, rtol, atol) for x, y in zip(a, b)]
+            problem = next((p for p in parts if p), None) if len(a) == len(b) else f"{len(a)} arrays -> {len(b)}"
+        else:
+            problem = None if a == b else f"{a!r} -> {b!r}"
+        if problem:
+            problems.append(f"answer {key}: " + problem.replace("\n", "; "))
+    return problems
 
 
 def record(exercise: Exercise, reference: Any) -> str:
@@ -143,10 +199,7 @@ class Replay:
         def replay(*args, **kwargs):
             answer = self._answers.get(call_key(function, args, kwargs))
             if answer is not None:
-                ((kind, value),) = answer.items()
-                if kind == "array":
-                    return _array_from_json(value)
-                return tuple(value) if kind == "tuple" else {"int": int, "float": float}[kind](value)
+                return _decode_answer(answer)
             raise GraderError(
                 f"This check needs the reference solution of {self.exercise} (hidden checks "
                 "are graded by your instructor)."

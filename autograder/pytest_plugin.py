@@ -2,7 +2,9 @@
 
 A file whose name starts with an exercise's prefix (`ex01_convolution.py`,
 `ex01.ipynb`, `ex02_pooling_alice.py`) becomes one item per public check; the run
-ends with a score line per exercise (`ex01_convolution: 7/12 points`).
+ends with a score line per exercise (`ex01_convolution: 7/12 points`). Collecting
+runs no student code: each check runs in its own item, the file is loaded once, by
+the first item that runs.
 Importing this plugin is cheap: no NumPy, no TensorFlow until a student file is collected.
 """
 
@@ -43,19 +45,49 @@ def pytest_pycollect_makemodule(module_path: Path, parent):
 
 
 class StudentFile(pytest.File):
-    """A student's file: loads it once, yields one item per public check."""
+    """A student's file: one item per public check; the file is loaded by the first check that runs.
+
+    Collecting runs no student code, so `--collect-only`, `-k`, `-x`, `--lf` and
+    `--durations` mean what they mean for any test suite.
+    """
 
     def collect(self):
         from autograder import exercises
-        from autograder.runner import check_file
 
-        exercise = exercises.get(_exercise_for(self.path))
-        report = check_file(exercise, self.path)
-        scores = self.config.stash[_SCORES_KEY]
-        key = f"{exercise.name} ({self.path.name})"
-        scores[key] = (report.score, report.max_score)
-        for result in report.results:
-            yield CheckItem.from_parent(self, name=result.name, result=result)
+        self.exercise = exercises.get(_exercise_for(self.path))
+        self._loaded = None
+        for check in self.exercise.checks_for(None, hidden=False):
+            yield CheckItem.from_parent(self, name=check.name, check=check)
+
+    def loaded(self):
+        """(student, reference, policy), or the message of a file that cannot be loaded; once."""
+        if self._loaded is None:
+            from autograder.errors import LoadError
+            from autograder.loading import load
+            from autograder.policy import policy_failures
+            from autograder.reference import reference_for
+
+            ex = self.exercise
+            try:
+                student = load(self.path, module_name=f"student_{ex.name}")
+            except LoadError as err:
+                self._loaded = str(err)
+            else:
+                policy = policy_failures(student.trees, ex.functions, ex.numpy_only)
+                self._loaded = (student, reference_for(ex.name), policy)
+        return self._loaded
+
+    def run(self, check):
+        """The `Result` of one check on this file."""
+        from autograder.checks import ERROR, POLICY, Result, run_check
+
+        loaded = self.loaded()
+        if isinstance(loaded, str):
+            return Result(check.name, check.function, 0.0, check.points, ERROR, loaded, check.hidden)
+        student, reference, policy = loaded
+        if check.function in policy:
+            return Result(check.name, check.function, 0.0, check.points, POLICY, policy[check.function], check.hidden)
+        return run_check(self.exercise, check, student, reference)
 
 
 class CheckFailure(Exception):
@@ -63,11 +95,17 @@ class CheckFailure(Exception):
 
 
 class CheckItem(pytest.Item):
-    def __init__(self, *, result, **kwargs):
+    def __init__(self, *, check, **kwargs):
         super().__init__(**kwargs)
-        self.result = result
+        self.check = check
+        self.result = None
 
     def runtest(self):
+        self.result = self.parent.run(self.check)
+        scores = self.config.stash[_SCORES_KEY]
+        key = f"{self.parent.exercise.name} ({self.path.name})"
+        score, done, total = scores.get(key, (0.0, 0, len(self.parent.exercise.checks_for(None, hidden=False))))
+        scores[key] = (score + self.result.score, done + 1, total)
         if not self.result.passed:
             raise CheckFailure(self.result.output)
 
@@ -87,6 +125,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not scores:
         return
     terminalreporter.section("cnnexercises score")
-    for key, (score, total) in scores.items():
+    from autograder import exercises
+
+    for key, (score, done, checks) in scores.items():
         name = key.split(" ", 1)[0]
-        terminalreporter.write_line(f"{name}: {score:g}/{total:g} points  {key[len(name) + 1:]}")
+        if done == checks:
+            total = exercises.get(name).max_score(hidden=False)
+            terminalreporter.write_line(f"{name}: {score:g}/{total:g} points  {key[len(name) + 1:]}")
+        else:  # -k, -x, --lf: the points of the checks that ran
+            terminalreporter.write_line(
+                f"{name}: {score:g} points from {done} of {checks} checks (run them all for the score)  "
+                f"{key[len(name) + 1:]}"
+            )

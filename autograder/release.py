@@ -17,6 +17,8 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.errors import GraderError
+
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 BEGIN_HIDDEN = "### BEGIN HIDDEN TESTS"
@@ -115,7 +117,23 @@ def student_copies(solution: Path) -> dict[str, str]:
     }
 
 
-def recordings(solutions: Path) -> dict[Path, str]:
+def expected_folder(solutions: Path) -> Path:
+    """Where the recordings of `solutions/` belong: `autograder/expected/` in the same checkout.
+
+    A maintainer who runs `cnnex release` in a copy of the repository regenerates that copy,
+    whatever copy the installed package came from.
+    """
+    checkout = solutions.resolve().parent
+    if not (checkout / "autograder").is_dir():
+        raise GraderError(
+            f"{solutions} has no autograder/ folder beside it, so there is no autograder/expected/ "
+            "to write the recorded answers to. Run `cnnex release` in a checkout of the repository, "
+            f"or pass --expected DIR. Received: solutions={str(solutions)!r}"
+        )
+    return checkout / "autograder" / "expected"
+
+
+def recordings(solutions: Path, folder: Path) -> dict[Path, str]:
     """Recorded reference answers to the public checks of the NumPy exercises (see `expected`)."""
     from autograder import exercises, expected
     from autograder.loading import load
@@ -125,34 +143,56 @@ def recordings(solutions: Path) -> dict[Path, str]:
         exercise = exercises.get(solution.stem)
         if not exercise.uses_keras:
             reference = load(solution, module_name=f"reference_{solution.stem}")
-            out[expected.path_for(exercise.name)] = expected.record(exercise, reference)
+            out[folder / f"{exercise.name}.json"] = expected.record(exercise, reference)
     return out
 
 
-def generated(solutions: Path, assignments: Path) -> dict[Path, str]:
-    """Every file `release` writes, with its text."""
+def student_files(solutions: Path, assignments: Path) -> dict[Path, str]:
+    """Every student copy `release` writes, with its text."""
     files = {}
     for solution in sorted(solutions.glob("ex*.py")):
         for filename, text in student_copies(solution).items():
             files[assignments / filename] = text
-    files.update(recordings(solutions))
     return files
 
 
-def release(solutions: Path, assignments: Path) -> list[Path]:
-    """Write every student copy and recording; return the paths written."""
+def _recording_drift(target: Path, text: str) -> list[str]:
+    """Why the recording on disk does not stand for `text` (empty: it does, within tolerance)."""
+    from autograder.expected import differences
+
+    if not target.exists():
+        return [f"{target} is missing"]
+    drift = differences(target.read_text(encoding="utf-8"), text)
+    return [f"{target} differs from what solutions/ gives: {d}" for d in drift[:5]]
+
+
+def release(solutions: Path, assignments: Path, expected: Path | None = None) -> list[Path]:
+    """Write every student copy, and each recording whose answers changed; return the paths written.
+
+    A recording whose answers all agree with the reference's within the checks' tolerance is
+    left as it is: re-running `release` on another CPU changes nothing.
+    """
     written = []
-    for target, text in generated(solutions, assignments).items():
+    for target, text in student_files(solutions, assignments).items():
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
         written.append(target)
+    for target, text in recordings(solutions, expected or expected_folder(solutions)).items():
+        if _recording_drift(target, text):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            written.append(target)
     return written
 
 
-def check_release(solutions: Path, assignments: Path) -> list[str]:
-    """The differences between the files on disk and what `release` would write (empty: in sync)."""
+def check_release(solutions: Path, assignments: Path, expected: Path | None = None) -> list[str]:
+    """The differences between the files on disk and what `release` would write (empty: in sync).
+
+    Student copies must match exactly; recordings must give the same answers within the
+    checks' tolerance (floats differ in their last bits from one BLAS kernel to another).
+    """
     problems = []
-    files = generated(solutions, assignments)
+    files = student_files(solutions, assignments)
     for target, text in files.items():
         if not target.exists():
             problems.append(f"{target} is missing")
@@ -161,4 +201,6 @@ def check_release(solutions: Path, assignments: Path) -> list[str]:
     for extra in sorted(assignments.glob("ex*")):
         if extra not in files:
             problems.append(f"{extra} has no solution in {solutions}")
+    for target, text in recordings(solutions, expected or expected_folder(solutions)).items():
+        problems.extend(_recording_drift(target, text))
     return problems

@@ -315,7 +315,7 @@ def test_real_keras_reads_the_cache_files_the_message_names(tmp_path):
                 print("UNAVAILABLE", name, str(error).splitlines()[0])
         """
     )
-    env = dict(os.environ, KERAS_HOME=str(tmp_path), KERAS_BACKEND="numpy")
+    env = dict(os.environ, KERAS_HOME=str(tmp_path), KERAS_BACKEND="tensorflow")  # installed everywhere
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     lines = out.stdout.splitlines()

@@ -203,6 +203,7 @@ print(json.dumps({
 
 
 @pytest.mark.slow
+@pytest.mark.requires("jax")
 def test_data_parallel_fits_on_two_cpu_devices_jax_and_seeds_repeat():
     result = _run_child(
         _MIRRORED_FIT
@@ -302,7 +303,7 @@ def test_two_workers_on_localhost_train_the_same_weights_as_one_device_fit(tmp_p
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+@pytest.mark.parametrize("backend", ["tensorflow", pytest.param("jax", marks=pytest.mark.requires("jax"))])
 def test_multi_worker_command_trains_the_shapes_cnn_and_saves_weights(tmp_path, backend):
     out = tmp_path / "weights.npz"
     [port] = _free_ports(1)
@@ -372,6 +373,7 @@ print(json.dumps({
 
 
 @pytest.mark.slow
+@pytest.mark.requires("jax")
 def test_two_jax_processes_on_localhost_fit_the_same_weights_as_one_device(tmp_path):
     [port] = _free_ports(1)
     script = tmp_path / "process.py"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from autograder import exercises
@@ -90,6 +91,10 @@ OTHER_MUTANTS = {
     ],
     ("conv_single_step", "step_mean"): [
         ("return float(np.sum(window * kernel) + bias)", "return float(np.mean(window * kernel) + bias)")
+    ],
+    ("conv_single_step", "step_array_bias"): [
+        ("return float(np.sum(window * kernel) + bias)", "return np.sum(window * kernel) + bias"),
+        ("    bias = np.asarray(bias, dtype=np.float64).reshape(())  # a number, or shape (1, 1, 1)\n", ""),
     ],
     ("conv_single_step", "step_one_channel"): [
         ("return float(np.sum(window * kernel) + bias)", "return float(np.sum(window[..., 0] * kernel[..., 0]) + bias)")
@@ -216,11 +221,28 @@ def test_conv2d_calling_tensorflow_gets_policy_zero_only_for_conv2d(tmp_path):
     assert all(r.status == PASSED for r in report.results if r.function != "conv2d")
 
 
-def test_int_result_types_are_checked(tmp_path):
-    path = edited(tmp_path, ("return float(np.sum(window * kernel) + bias)", "return np.sum(window * kernel) + bias"))
+def test_a_float32_result_is_not_a_python_float(tmp_path):
+    path = edited(tmp_path, ("return float(np.sum(window * kernel) + bias)", "return np.float32(np.sum(window * kernel) + bias)"))
     report = check_file(EX, path)
     (step,) = [r for r in report.results if r.function == "conv_single_step"]
-    assert not step.passed and "expected a Python float, got float64" in step.output
+    assert not step.passed and "expected a Python float, got float32" in step.output
+
+
+def test_a_correct_float64_result_passes(tmp_path):
+    """np.float64 is a subclass of Python's float: a correct answer, not a type error."""
+    path = edited(tmp_path, ("return float(np.sum(window * kernel) + bias)", "return np.sum(window * kernel) + bias"))
+    report = check_file(EX, path, hidden=True)
+    assert all(r.passed for r in report.results if r.function == "conv_single_step")
+
+
+def test_bias_may_be_a_float_or_a_size_1_array():
+    from autograder.reference import load_reference
+
+    reference = load_reference("ex01_convolution")
+    window, kernel = np.ones((2, 3, 4)), np.full((2, 3, 4), 0.5)
+    for bias in (1.0, np.float32(1.0), np.array(1.0), np.ones((1, 1, 1)), np.ones(1)):
+        got = reference.conv_single_step(window, kernel, bias)
+        assert type(got) is float and got == 13.0
 
 
 def test_student_exception_is_reported_with_its_line_not_a_grader_traceback(tmp_path):

@@ -80,7 +80,9 @@ def test_reference_does_not_modify_the_layer_dicts(ref):
         ((8, 8, 3), {"type": "dense"}, r"A 'dense' layer needs the key 'units'"),
         ((8, 8, 3), {"type": "dropout"}, r"A 'dropout' layer needs the key 'rate'"),
         ((8, 8, 3), {"type": "conv2d", "filters": 4, "kernel_size": 3, "stride": 2}, r"Unrecognized argument 'stride'.*strides"),
-        ((8, 8, 3), {"type": "conv2d", "filters": 4, "kernel_size": 3, "padding": 1}, r"Received: padding=1"),
+        ((8, 8, 3), {"type": "conv2d", "filters": 4, "kernel_size": 3, "padding": -1}, r"non-negative int.*Received: padding=-1"),
+        ((8, 8, 3), {"type": "conv2d", "filters": 4, "kernel_size": 3, "padding": "full"}, r"Received: padding='full'"),
+        ((8, 8, 3), {"type": "max_pooling2d", "padding": 1}, r"pooling adds no zeros\). Received: padding=1"),
         ((8, 8, 3), {"type": "conv2d", "filters": 0, "kernel_size": 3}, r"Received: filters=0"),
         ((8, 8, 3), {"type": "max_pooling2d", "pool_size": (2, 2, 2)}, r"Received: pool_size=\(2, 2, 2\)"),
         ((8, 8, 3), {"type": "dropout", "rate": 1.5}, r"Received: rate=1.5"),
@@ -131,17 +133,19 @@ def count_edit(*edits):
 
 
 CEIL = "sizes.append(-(-n // s))  # ceil(n / s)"
-VALID = "sizes.append((n - k) // s + 1)"
+VALID = "sizes.append((n + 2 * p - k) // s + 1)"
 CONV_CALL = 'conv2d_params(args["kernel_size"], shape[-1], args["filters"], args["use_bias"])'
 DENSE_CALL = 'dense_params(shape[-1], args["units"], args["use_bias"])'
 OUTPUT_SHAPE_MISTAKES = {
     "same_as_valid": shape_edit((CEIL, VALID)),
-    "no_plus_one": shape_edit((VALID, "sizes.append((n - k) // s)")),
+    "no_plus_one": shape_edit((VALID, "sizes.append((n + 2 * p - k) // s)")),
     "pool_strides_one": shape_edit(('config["strides"] or config["pool_size"]', 'config["strides"] or (1, 1)')),
     "same_floor": shape_edit((CEIL, "sizes.append(n // s)")),
     "same_ignores_stride": shape_edit((CEIL, "sizes.append(n)")),
     "conv_ignores_strides": shape_edit(('s_h, s_w = config["strides"]', "s_h, s_w = 1, 1")),
-    "true_division": shape_edit((VALID, "sizes.append((n - k) / s + 1)")),
+    "true_division": shape_edit((VALID, "sizes.append((n + 2 * p - k) / s + 1)")),
+    "zeros_once": shape_edit((VALID, "sizes.append((n + p - k) // s + 1)")),
+    "zeros_ignored": shape_edit((VALID, "sizes.append((n - k) // s + 1)")),
     "conv_keeps_channels": shape_edit(
         ('(k_h, k_w), channels = config["kernel_size"], config["filters"]', 'k_h, k_w = config["kernel_size"]')
     ),
@@ -202,7 +206,7 @@ def conv2d_params(kernel_size, input_channels, filters, use_bias=True):
     # shape mistakes made in output_shape show up in count_params too, with a count_params hint
     **{
         ("count_params", name): OUTPUT_SHAPE_MISTAKES[name]
-        for name in ("flatten_no_channels", "same_as_valid", "no_plus_one", "pool_strides_one")
+        for name in ("flatten_no_channels", "same_as_valid", "no_plus_one", "pool_strides_one", "zeros_ignored")
     },
     ("count_params", "dense_flattens"): {
         **OUTPUT_SHAPE_MISTAKES["dense_flattens"],
@@ -300,13 +304,16 @@ def output_shape(input_shape, layer):
     window = config.get("kernel_size") or config["pool_size"]
     strides = config["strides"] if config["strides"] is not None else window
 
-    def size(n, k, s):
+    zeros = (0, 0) if config["padding"] in ("valid", "same") else config["padding"]
+
+    def size(n, k, s, p):
         if config["padding"] == "same":
             return math.ceil(n / s)
-        return math.floor((n - k) / s) + 1
+        return math.floor((n + 2 * p - k) / s) + 1
 
     channels = config["filters"] if kind == "conv2d" else input_shape[2]
-    return (size(input_shape[0], window[0], strides[0]), size(input_shape[1], window[1], strides[1]), channels)
+    height = size(input_shape[0], window[0], strides[0], zeros[0])
+    return (height, size(input_shape[1], window[1], strides[1], zeros[1]), channels)
 ''',
     "count_params": '''
 def count_params(input_shape, layers):

@@ -14,7 +14,12 @@ from autograder.reference import load_reference
 from autograder.runner import check_file
 
 # exercise -> (public points, hidden points)
-POINTS = {"ex01_convolution": (13, 5), "ex02_pooling": (13, 5), "ex03_parameters": (17, 6)}
+POINTS = {
+    "ex01_convolution": (13, 5),
+    "ex02_pooling": (13, 5),
+    "ex03_parameters": (17, 6),
+    "ex06_backprop": (18, 5),
+}
 
 
 @pytest.mark.parametrize("name", sorted(POINTS))

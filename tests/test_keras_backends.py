@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
-pytest.importorskip("jax")
+pytest.importorskip("jax", reason="needs jax: pip install -e '.[jax]'")
 
 
 def run_on_jax(script: str) -> dict:

@@ -17,9 +17,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbgrader.api import Gradebook
-from nbgrader.nbgraderformat import MetadataValidator
-from traitlets.config.loader import PyFileConfigLoader
+
+pytest.importorskip("nbgrader", reason="needs nbgrader: pip install -e '.[nbgrader]'")
+
+from nbgrader.api import Gradebook  # noqa: E402 - only once nbgrader is known to be installed
+from nbgrader.nbgraderformat import MetadataValidator  # noqa: E402
+from traitlets.config.loader import PyFileConfigLoader  # noqa: E402
 
 from autograder import exercises
 from autograder.checks import Exercise

@@ -107,6 +107,10 @@ def to_keras(keras, layer):
     config = dict(layer)
     kind = config.pop("type")
     config.pop("name", None)
+    if kind == "conv2d" and config.get("padding", "valid") not in ("valid", "same"):
+        # zeros on each side: Keras' ZeroPadding2D, then a "valid" Conv2D
+        zeros = config.pop("padding")
+        return keras.Sequential([keras.layers.ZeroPadding2D(zeros), keras.layers.Conv2D(**config)])
     if kind.endswith("_pooling2d") and kind != "global_average_pooling2d":
         config.setdefault("pool_size", 2)  # our default; Keras 3's AveragePooling2D has none
     classes = {
@@ -155,6 +159,8 @@ def networks():
         {"type": "batch_normalization"},
         {"type": "dense", "units": 3},
     ]
+    yield (9, 8, 2), [conv(5, 3, padding=2), conv(4, (3, 5), strides=(1, 2), padding=(2, 1)),
+                      {"type": "flatten"}, {"type": "dense", "units": 3}]
     rng = np.random.default_rng(5)
     for _ in range(15):
         yield random_network(rng)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy  # noqa: F401 - imported before pytester's in-process runs, which cannot re-import it
+
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,3 +50,39 @@ def test_other_files_are_not_collected(pytester):
     pytester.path.joinpath("notes.ipynb").write_text("{}")
     result = pytester.runpytest()
     result.assert_outcomes(passed=1)
+
+
+def test_collecting_runs_no_student_code(pytester):
+    source = (ROOT / "solutions/ex01_convolution.py").read_text()
+    marker = pytester.path / "loaded.txt"
+    source += f"\n\ndef _touch():\n    open({str(marker)!r}, 'w').close()\n\n\nSIDE_EFFECT = _touch()\n"
+    pytester.path.joinpath("ex01_convolution.py").write_text(source)
+    result = pytester.runpytest("ex01_convolution.py", "--collect-only", "-q")
+    result.stdout.fnmatch_lines(["*11 tests collected*"])
+    assert not marker.exists()
+
+
+def test_k_selects_checks_and_x_stops_at_the_first_failure(pytester):
+    shutil.copy(ROOT / "assignments/ex01_convolution.py", pytester.path)
+    result = pytester.runpytest("ex01_convolution.py", "-k", "zero_pad")
+    result.assert_outcomes(failed=2, deselected=9)
+    result.stdout.fnmatch_lines(["ex01_convolution: 0 points from 2 of 11 checks*"])
+    result = pytester.runpytest("ex01_convolution.py", "-x")
+    result.assert_outcomes(failed=1)
+
+
+def test_last_failed_reruns_only_the_failed_checks(pytester):
+    source = (ROOT / "solutions/ex01_convolution.py").read_text()
+    source = source.replace("weights = kernel.reshape(", "weights = kernel[::-1, ::-1].reshape(")
+    pytester.path.joinpath("ex01_convolution.py").write_text(source)
+    first = pytester.runpytest("ex01_convolution.py")
+    failed = first.parseoutcomes()["failed"]
+    assert 0 < failed < 11
+    again = pytester.runpytest("ex01_convolution.py", "--lf")
+    again.assert_outcomes(failed=failed, deselected=11 - failed)
+
+
+def test_durations_time_each_check(pytester):
+    shutil.copy(ROOT / "solutions/ex01_convolution.py", pytester.path)
+    result = pytester.runpytest("ex01_convolution.py", "--durations=3", "-vv")
+    result.stdout.fnmatch_lines(["*slowest 3 durations*", "*call*ex01_convolution.py::conv*"])

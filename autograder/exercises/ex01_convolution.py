@@ -234,6 +234,11 @@ def pad_swapped(images, padding):
     return np.pad(images, ((0, 0), (p_w, p_w), (p_h, p_h), (0, 0)))
 
 
+def _number(bias):
+    """`bias` as a 0-d array, whether a float or an array holding one number."""
+    return np.asarray(bias, dtype=np.float64).reshape(())
+
+
 @EXERCISE.mutant("conv_single_step", "you forgot to add the bias.")
 def step_no_bias(window, kernel, bias=0.0):
     return float(np.sum(window * kernel))
@@ -241,10 +246,20 @@ def step_no_bias(window, kernel, bias=0.0):
 
 @EXERCISE.mutant(
     "conv_single_step",
+    "with a `bias` of shape (1, 1, 1) your result is an array, not a number. `bias` may be a "
+    "float or an array holding one number: return a Python float, e.g. "
+    "`float(np.sum(window * kernel) + np.sum(bias))`.",
+)
+def step_array_bias(window, kernel, bias=0.0):
+    return np.sum(window * kernel) + bias
+
+
+@EXERCISE.mutant(
+    "conv_single_step",
     "you took the mean instead of the sum of the products.",
 )
 def step_mean(window, kernel, bias=0.0):
-    return float(np.mean(window * kernel) + bias)
+    return float(np.mean(window * kernel) + _number(bias))
 
 
 @EXERCISE.mutant(
@@ -252,7 +267,7 @@ def step_mean(window, kernel, bias=0.0):
     "you summed only the first channel. Sum over height, width and all channels.",
 )
 def step_one_channel(window, kernel, bias=0.0):
-    return float(np.sum(window[..., 0] * kernel[..., 0]) + bias)
+    return float(np.sum(window[..., 0] * kernel[..., 0]) + _number(bias))
 
 
 @EXERCISE.mutant(
@@ -261,7 +276,7 @@ def step_one_channel(window, kernel, bias=0.0):
     "Multiply `window[u, v]` by `kernel[u, v]`, unflipped.",
 )
 def step_flipped(window, kernel, bias=0.0):
-    return float(np.sum(window * kernel[::-1, ::-1]) + bias)
+    return float(np.sum(window * kernel[::-1, ::-1]) + _number(bias))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -351,10 +366,10 @@ def _(ctx):
 def _(ctx):
     window = ctx.rng.standard_normal((3, 3, 4))
     kernel = ctx.rng.standard_normal((3, 3, 4))
-    for bias in (0.0, -1.25):
-        what = f"conv_single_step(window (3, 3, 4), kernel (3, 3, 4), bias={bias})"
+    for bias, shown in ((0.0, "0.0"), (-1.25, "-1.25"), (np.full((1, 1, 1), 0.75), "array (1, 1, 1)")):
+        what = f"conv_single_step(window (3, 3, 4), kernel (3, 3, 4), bias={shown})"
         got = ctx.compare("conv_single_step", window, kernel, bias, what=what)
-        if type(got) is not float:  # np.float64 is a float subclass: the contract says a Python float
+        if not isinstance(got, float):  # a Python float, or np.float64 (a float subclass)
             raise CheckFailed(
                 what,
                 f"expected a Python float, got {type(got).__name__}",
@@ -367,7 +382,7 @@ def _(ctx):
     window = ctx.rng.standard_normal((2, 5, 3))
     kernel = ctx.rng.standard_normal((2, 5, 3))
     got = ctx.compare("conv_single_step", window, kernel, np.float32(0.5))
-    ctx.expect(type(got) is float, "conv_single_step returns a Python float", f"got {type(got).__name__}")
+    ctx.expect(isinstance(got, float), "conv_single_step returns a Python float", f"got {type(got).__name__}")
 
 
 @EXERCISE.check("conv2d: valid padding, stride 1", points=2)

@@ -57,6 +57,8 @@ def _shape(
     gap_keepdims=False,
     dense_flattens=False,
     keep_shape_missing=False,
+    zeros_once=False,
+    zeros_ignored=False,
 ):
     c = _config(layer)
     kind = c["type"]
@@ -74,9 +76,11 @@ def _shape(
             k = _pair(c["pool_size"])
             strides = c["strides"]
             s = _pair(strides if strides is not None else (1 if pool_strides_one else k))
-        padding = "valid" if same_as_valid else c["padding"]
+        padding = "valid" if same_as_valid and c["padding"] == "same" else c["padding"]
+        zeros = (0, 0) if padding in ("valid", "same") or zeros_ignored else _pair(padding)
         sizes = []
-        for n, kk, ss in zip((h, w), k, s):
+        for n, kk, ss, p in zip((h, w), k, s, zeros):
+            n += p if zeros_once else 2 * p
             if padding == "same":
                 out = n if same_ignores_stride else (n // ss if same_floor else -(-n // ss))
             elif true_division:
@@ -305,6 +309,18 @@ _SHAPE_MUTANTS = [
         {"dense_flattens": True},
     ),
     (
+        "zeros_once",
+        "with `padding` a number of zeros you added them on one side only. An int `p` adds `p` "
+        "zeros on each side: `(n + 2 * p - k) // s + 1`.",
+        {"zeros_once": True},
+    ),
+    (
+        "zeros_ignored",
+        "you ignored a `padding` given as a number of zeros, as if it were 'valid'. An int `p` "
+        "(or `(pad_h, pad_w)`) adds zeros on each side: `(n + 2 * p - k) // s + 1`.",
+        {"zeros_ignored": True},
+    ),
+    (
         "keep_shape_missing",
         "you returned None for a layer that keeps the shape (dropout, batch normalization). "
         "Every branch must return a shape: for these, the input shape unchanged.",
@@ -391,6 +407,12 @@ _COUNT_MUTANTS = [
         "the shapes after pooling use strides of 1 when `strides=None` (see `output_shape`): "
         "`strides=None` means strides equal to `pool_size`.",
         {"pool_strides_one": True},
+    ),
+    (
+        "zeros_ignored",
+        "the shapes after a convolution with `padding` given as a number of zeros ignore those "
+        "zeros (see `output_shape`): an int `p` adds `p` on each side, `(n + 2 * p - k) // s + 1`.",
+        {"zeros_ignored": True},
     ),
     (
         "dense_flattens",
@@ -628,6 +650,8 @@ def _(ctx):
             ((9, 8, 2), conv(5, 3, strides=2)),
             ((9, 8, 2), conv(5, 3, strides=2, padding="same")),
             ((9, 8, 2), conv(5, 3, strides=(2, 3), padding="same")),
+            ((9, 8, 2), conv(5, 3, padding=2)),  # zeros on each side, as in exercise 1
+            ((9, 8, 2), conv(5, (3, 5), strides=(1, 2), padding=(2, 1))),
         ],
     )
 
@@ -705,6 +729,7 @@ def _(ctx):
         dropout(0.25),
         conv(12, 3, strides=2, padding="same"),
         pool("average", strides=1),
+        conv(6, 3, padding=2),  # 2 zeros on each side: the flattened size depends on them
         FLATTEN,
         dropout(0.5),
         dense(10),
