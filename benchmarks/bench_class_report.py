@@ -5,9 +5,10 @@ Builds a class (solutions, untouched stubs and known mistakes, as
 a fresh process, then times, each in a fresh process, the two things the report adds to
 that run:
 
-- per submission: anonymising the functions in which a check recognised a known mistake,
-  from the already parsed file (`class_report.named_functions`), into `grading.json`
-  (timed one after the other here; `cnnex grade` does it in its `--jobs` workers);
+- per submission: anonymising the student's functions from the file the sandboxed child
+  parses anyway (`snippets.function_sources`), and keeping those with a named mistake
+  in `grading.json` (`class_report.submission_record`); timed one after the other here,
+  where `cnnex grade` spreads it over its `--jobs` workers and their children;
 - at the end: gathering `mistakes.csv` and `report_data.json` and drawing `report.html`
   (`class_report.finish`, matplotlib's import included).
 
@@ -32,13 +33,13 @@ from bench_grading_throughput import make_class
 ROOT = Path(__file__).resolve().parent.parent
 
 PER_SUBMISSION = """
-import json, sys, time
+import ast, json, sys, time
 from pathlib import Path
 from autograder import exercises
 from autograder.checks import Result
-from autograder.grading import _trees
-from autograder.loading import read_units
+from autograder.loading import definitions, read_units
 from autograder.reports import class_report
+from autograder.reports.snippets import function_sources
 
 folder, out = Path(sys.argv[1]), Path(sys.argv[2])
 ex = exercises.get("ex01")
@@ -47,11 +48,12 @@ for path in sorted(folder.iterdir()):
     doc = json.loads((out / path.stem / "results.json").read_text())
     results = [Result(t["name"], t["tags"][0], t["score"], t["max_score"], t["tags"][1], t["output"],
                       mistake=t["mistake"] or "") for t in doc["tests"]]
-    inputs.append((out / path.stem, _trees(read_units(path)), results))  # parsed for the policy anyway
+    parsed = [(u.label, ast.parse(u.source)) for u in read_units(path)]  # the child parses it for the policy
+    trees = list(zip([label for label, _ in parsed], definitions([tree for _, tree in parsed])))
+    inputs.append((trees, results))
 start = time.perf_counter()
-for folder, trees, results in inputs:
-    functions = class_report.named_functions(results, trees, ex.functions)
-    record = class_report.submission_record(results, functions)
+for trees, results in inputs:
+    record = class_report.submission_record(results, function_sources(trees, ex.functions))
     json.dumps({class_report.RECORD: record})  # written with grading.json, which is written anyway
 print(time.perf_counter() - start)
 """

@@ -1,8 +1,9 @@
 """What the class got wrong: the data of the instructors' class report, and its counts.
 
-While grading, each submission's `OUT/<name>/grading.json` gets a `report`: the anonymised source of
-each function in which a check recognised a known mistake (see `snippets`; the page shows
-it as an example of that mistake) and what the Keras checks measured
+While grading, each submission's `OUT/<name>/grading.json` gets a `report`: the anonymised
+source (see `snippets`; made by the child that parsed the file) of each function in which a
+check recognised a known mistake, which the page shows as an example of that mistake, and
+what the Keras checks measured
 (held-out accuracy, parameter count, training history). At the end of a batch,
 `finish` gathers the class into three files:
 
@@ -17,7 +18,6 @@ checked and sizes bounded, and the page escapes every text.
 
 from __future__ import annotations
 
-import ast
 import collections
 import dataclasses
 import json
@@ -29,7 +29,7 @@ from autograder.errors import GraderError, UnknownExercise
 from autograder.reports import mistakes
 from autograder.reports.gradebook import from_results
 from autograder.reports.gradescope import write_atomic
-from autograder.reports.snippets import MAX_CHARS, excerpt, function_sources, reference_sources
+from autograder.reports.snippets import MAX_CHARS, excerpt, reference_sources
 
 RECORD = "report"  # its key in OUT/<name>/grading.json
 DATA = "report_data.json"
@@ -42,18 +42,6 @@ MAX_SERIES = 12
 
 
 # --------------------------------------------------------------------------- per submission
-
-
-def named_functions(results: list[Result], trees: list[tuple[str, ast.Module]], functions: list[str]) -> dict[str, str]:
-    """The anonymised source of each of `functions` in which a check recognised a known mistake.
-
-    Args:
-        results: the submission's check results.
-        trees: its parsed definitions (as the policy saw them).
-        functions: the exercise's contract functions.
-    """
-    named = [f for f in functions if any(r.mistake and r.function == f for r in results)]
-    return function_sources(trees, named) if named else {}
 
 
 def submission_record(results: list[Result], functions: dict[str, str]) -> dict:
