@@ -9,21 +9,25 @@ every score stay in the grader's processes. For each submission it writes, atomi
     OUT/<name>/results.json    Gradescope's schema, hidden checks included
     OUT/<name>/feedback.html   readable feedback with hints (and training curves)
     OUT/<name>/grading.json    what was graded (file hash, grader version): the resume key
+    OUT/<name>/report.json     what the class report keeps (anonymised code that lost points, measurements)
 
-and at the end `OUT/gradebook.csv` with one row per submission of this run.
+and at the end `OUT/gradebook.csv` with one row per submission of this run, and the class
+report: `OUT/mistakes.csv`, `OUT/report_data.json`, `OUT/report.html` (see `reports.class_report`).
 """
 
 from __future__ import annotations
 
-import ast
 import concurrent.futures
+import csv
 import dataclasses
 import hashlib
 import importlib.util
+import io
 import json
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -35,16 +39,14 @@ from autograder.checks import Exercise, run_checks
 from autograder.errors import GraderError, LoadError
 from autograder.isolation.proxy import Budget, IsolatedStudent
 from autograder.isolation.zygote import Zygote
-from autograder.loading import definitions, read_units
-from autograder.policy import policy_failures
 from autograder.probes import probes_for
 from autograder.reference import load_reference, solution_path
-from autograder.reports import gradebook
+from autograder.reports import class_report, gradebook, safe
 from autograder.reports.gradescope import results_json, write_atomic, write_results
 from autograder.reports.html import feedback_page
 from autograder.reports.progress import Progress
 from autograder.runner import Report, unloadable
-from autograder.submissions import Submission, collect, in_shard, safe_name
+from autograder.submissions import Skipped, Submission, collect, in_shard, safe_name
 
 
 @dataclasses.dataclass
@@ -155,18 +157,6 @@ def already_graded(folder: Path, key: str) -> bool:
 # --------------------------------------------------------------------------- one submission
 
 
-def _trees(units) -> list:
-    """The student's definitions as parsed ASTs (for the policy), without running anything."""
-    parsed = []
-    for unit in units:
-        try:
-            parsed.append((unit.label, ast.parse(unit.source, filename=f"<student {unit.label}>")))
-        except (SyntaxError, ValueError):
-            continue
-    kept = definitions([tree for _, tree in parsed])
-    return [(label, tree) for (label, _), tree in zip(parsed, kept)]
-
-
 class Grader:
     """Grades the submissions of one exercise, one at a time, each in a fresh sandboxed child.
 
@@ -209,42 +199,69 @@ class Grader:
     def report(self, path: str | Path) -> tuple[Report, list[str]]:
         """Check one file in a sandboxed child: its `Report` and the protections its child had.
 
+        Reading, parsing and the policy happen in the child too (under its limits), before
+        any of the student's code runs there.
+
         Raises:
             GraderError: the grader itself failed (the isolation server died); nothing is decided.
         """
         start = time.perf_counter()
         ex, path = self.exercise, Path(path)
-        try:
-            units = read_units(path)
-        except LoadError as err:
-            report, sandbox = unloadable(ex, str(err), hidden=True), []
+        filename = safe_name(path.stem)[:60] + (path.suffix if path.suffix in (".py", ".ipynb") else ".py")
+        budget = Budget(
+            self.options.timeout,
+            self.options.timeout,
+            self.options.memory_mb,
+            max_processes=512 if ex.uses_keras else 64,  # TensorFlow's thread pools count
+            max_file_mb=256 if ex.uses_keras else 64,  # a saved model
+        )
+        with IsolatedStudent(self.zygote, ex, filename, path.read_bytes(), budget) as student:
+            if student.unreadable is not None:
+                results = None
+            else:
+                results = run_checks(student.watching(ex), student, self.reference, hidden=True,
+                                     policy=student.policy or {})
+        if student.failure is not None:
+            raise student.failure
+        if results is None:
+            report = unloadable(ex, student.unreadable, hidden=True)
         else:
-            policy = policy_failures(_trees(units), ex.functions, ex.numpy_only)
-            filename = safe_name(path.stem) + path.suffix
-            budget = Budget(
-                self.options.timeout,
-                self.options.timeout,
-                self.options.memory_mb,
-                max_processes=512 if ex.uses_keras else 64,  # TensorFlow's thread pools count
-            )
-            with IsolatedStudent(self.zygote, ex, filename, path.read_bytes(), budget) as student:
-                results = run_checks(student.watching(ex), student, self.reference, hidden=True, policy=policy)
-            if student.failure is not None:
-                raise student.failure
-            report, sandbox = Report(ex.name, results, list(student.problems)), student.sandbox
+            report = Report(ex.name, results, list(student.problems), functions=student.functions)
         report.execution_time = time.perf_counter() - start
-        return report, sandbox
+        return report, student.sandbox
 
     def grade(self, sub: Submission) -> Outcome:
-        """Grade `sub` and write its results; a failure of the grader itself is returned, not raised."""
+        """Grade `sub` and write its results; a failure of the grader itself is returned, not raised.
+
+        Whatever the submission makes any step do, in this process too (an exception, text
+        that cannot be encoded, a value too large to format), it gets a `results.json`
+        with a clear status and message, and a rerun grades it the same way. Only a failure
+        of the isolation itself (not the student's doing) leaves it NOT GRADED, to be
+        graded again by the next run.
+        """
         start = time.perf_counter()
         try:
-            sub = dataclasses.replace(sub, sha256=hashlib.sha256(sub.path.read_bytes()).hexdigest())
+            data = sub.path.read_bytes()
+        except OSError as err:
+            return Outcome(sub.name, error=f"the file could not be read ({type(err).__name__})",
+                           seconds=time.perf_counter() - start)
+        sub = dataclasses.replace(sub, sha256=hashlib.sha256(data).hexdigest())
+        try:
             report, sandbox = self.report(sub.path)
-        except (GraderError, OSError) as err:
+        except GraderError as err:
             self.close()
-            return Outcome(sub.name, error=str(err), seconds=time.perf_counter() - start)
-        self._write(sub, report, sandbox)
+            return Outcome(sub.name, error=safe.text(err, 500), seconds=time.perf_counter() - start)
+        except Exception as err:  # the grader's own code failed on this file: contained, and said so
+            self.close()
+            report, sandbox = unloadable(self.exercise, _grader_failed(err), hidden=True), []
+            report.execution_time = time.perf_counter() - start
+        report.results = [safe.result(r) for r in report.results]
+        report.problems = [safe.text(p, 4000) for p in report.problems[:100]]
+        try:
+            self._write(sub, report, sandbox)
+        except Exception as err:  # a full disk, a file system that refuses the name...
+            return Outcome(sub.name, error=f"its results could not be written ({type(err).__name__}: "
+                           f"{safe.text(err, 300)})", seconds=time.perf_counter() - start)
         statuses: dict[str, int] = {}
         for r in report.results:
             statuses[r.status] = statuses.get(r.status, 0) + 1
@@ -260,10 +277,11 @@ class Grader:
         write_results(folder / "results.json", results_json(report.results, report.execution_time, output))
         title = f"{self.exercise.name} — {self.exercise.title}"
         write_atomic(folder / "feedback.html", feedback_page(title, sub.name, report.results, report.problems))
+        write_atomic(folder / class_report.RECORD, json.dumps(class_report.submission_record(report.results, report.functions)))
         meta = {
             "key": self.key(sub),
             "submission": sub.name,
-            "source": str(sub.path),
+            "source": sub.source or safe.text(sub.path),
             "sha256": sub.sha256,
             "exercise": self.exercise.name,
             "grader_version": self.version,
@@ -276,10 +294,16 @@ class Grader:
         write_atomic(folder / "grading.json", json.dumps(meta, indent=2) + "\n")
 
 
-def _not_dumpable() -> None:
-    import ctypes
+def _grader_failed(err: BaseException) -> str:
+    return (f"the grader could not check this file ({type(err).__name__}); nothing of it was scored. "
+            "This happens with files the grader's limits refuse (very large or deeply nested code); "
+            "submit the exercise's functions as ordinary code.")
 
-    ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 0
+
+def _not_dumpable() -> None:
+    from autograder.isolation import sandbox
+
+    sandbox.prctl(sandbox.PR_SET_DUMPABLE, 0)
 
 
 # --------------------------------------------------------------------------- workers
@@ -287,8 +311,19 @@ def _not_dumpable() -> None:
 _WORKER: Grader | None = None
 
 
-def _start_worker(exercise: str, options: Options, hide: list[str], out: str) -> None:
+def _start_worker(exercise: str, options: Options, hide: list[str], out: str, grader_pid: int) -> None:
+    """A pool worker's start: die with the grader, however it dies, then build the `Grader`.
+
+    The worker gets SIGKILL when the grader's process ends (SIGKILL included, where no
+    clean-up code runs); its zygote dies with it the same way, and the zygote's children
+    with the zygote. A grader that died before this line ran is noticed by the parent check.
+    """
     global _WORKER
+    from autograder.isolation import sandbox
+
+    sandbox.prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != grader_pid:
+        os._exit(1)
     _WORKER = Grader(exercise, options, hide, out)
 
 
@@ -297,6 +332,21 @@ def _work(sub: Submission) -> Outcome:
 
 
 # --------------------------------------------------------------------------- the batch
+
+
+def _skipped_name(index: int, item: Skipped) -> str:
+    """A gradebook key for a skipped file: stable, and never a submission's folder name (`~`)."""
+    return f"~skipped-{hashlib.sha256(f'{index}|{item.source}'.encode('utf-8', 'replace')).hexdigest()[:10]}"
+
+
+def _write_problems(path: Path, skipped: list[Skipped]) -> None:
+    """`problems.csv`: one line per file that was not graded as a submission, and why."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["source", "problem"])
+    for item in skipped:
+        writer.writerow([safe.csv_cell(item.source), safe.csv_cell(item.reason)])
+    write_atomic(path, buf.getvalue())
 
 
 def grade(
@@ -327,7 +377,10 @@ def grade(
     out.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="cnnex-submissions-"))
     try:
-        subs = [s for s in collect(paths, scratch) if in_shard(s.name, options.shard)]
+        skipped: list[Skipped] = []
+        subs = [s for s in collect(paths, scratch, skipped) if in_shard(s.name, options.shard)]
+        for item in skipped:
+            stream.write(f"skipped {safe.text(item.source, 300)}: {item.reason}\n")
         hide = [str(Path(p).resolve()) for p in paths] + [str(scratch)]
         grader = Grader(ex.name, options, hide, out)
         todo, outcomes = [], []
@@ -346,7 +399,7 @@ def grade(
                 protections.extend(outcome.protections)
                 stream.write("isolation: " + "; ".join(outcome.protections) + "\n")
             if outcome.error:
-                stream.write(f"\nnot graded: {outcome.name}: {outcome.error}\n")
+                stream.write(f"\nnot graded: {outcome.name}: {safe.text(outcome.error, 500)}\n")
             outcomes.append(outcome)
             progress.advance()
 
@@ -362,7 +415,7 @@ def grade(
                 max_workers=min(options.jobs, len(todo)),
                 mp_context=context,
                 initializer=_start_worker,
-                initargs=(ex.name, options, hide, str(out)),
+                initargs=(ex.name, options, hide, str(out), os.getpid()),
             ) as pool:
                 futures = {pool.submit(_work, sub): sub for sub in todo}
                 try:
@@ -381,10 +434,14 @@ def grade(
         rows = [
             gradebook.row(s.name, [c.name for c in ex.checks], None if s.name in errors
                           else gradebook.from_results(out / s.name / "results.json"),
-                          f"NOT GRADED: {errors[s.name]}" if s.name in errors else "")
+                          f"NOT GRADED: {errors[s.name]}" if s.name in errors else "", s.source)
             for s in subs
         ]
+        rows += [gradebook.row(_skipped_name(i, item), [], None, f"SKIPPED: {item.reason}", item.source)
+                 for i, item in enumerate(skipped)]
+        _write_problems(out / "problems.csv", skipped)
         gradebook.write(out / "gradebook.csv", [c.name for c in ex.checks], rows)
+        class_report.finish(out, ex.name, [s.name for s in subs], errors)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     order = {s.name: i for i, s in enumerate(subs)}

@@ -158,14 +158,19 @@ def definitions(trees: list[ast.Module]) -> list[ast.Module]:
     statements = [(i, node) for i, tree in enumerate(trees) for node in tree.body]
     kept = {id(node) for _, node in statements if _is_definition(node) and not isinstance(node, (ast.Import, ast.ImportFrom))}
     used = set().union(*(free_names(node) for _, node in statements if id(node) in kept))
-    grew = True
-    while grew:  # assignments that kept code reads, then what they read, and so on
-        grew = False
-        for _, node in statements:
-            if id(node) not in kept and _plain_assignment(node) and bound_names(node) & used:
+    binders: dict[str, list[ast.stmt]] = {}  # name -> the plain assignments that bind it
+    for _, node in statements:
+        if id(node) not in kept and _plain_assignment(node):
+            for name in bound_names(node):
+                binders.setdefault(name, []).append(node)
+    todo = list(used)
+    while todo:  # assignments that kept code reads, then what they read, and so on (linear time)
+        for node in binders.pop(todo.pop(), []):
+            if id(node) not in kept:
                 kept.add(id(node))
-                used |= free_names(node)
-                grew = True
+                fresh = free_names(node) - used
+                used |= fresh
+                todo.extend(fresh)
     for _, node in statements:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             future = isinstance(node, ast.ImportFrom) and node.module == "__future__"

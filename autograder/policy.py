@@ -52,7 +52,8 @@ def _module_names(trees) -> set[str]:
 
 
 def _aliases(trees) -> tuple[dict[str, str], dict[str, ast.AST]]:
-    """Names bound by imports (name -> dotted module path) and module-level functions."""
+    """Names bound by imports (name -> dotted module path), and module-level functions, classes
+    and assigned values (name -> its node)."""
     aliases: dict[str, str] = {}
     functions: dict[str, ast.AST] = {}
     for _, tree in trees:
@@ -66,6 +67,9 @@ def _aliases(trees) -> tuple[dict[str, str], dict[str, ast.AST]]:
         for node in tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 functions[node.name] = node
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                for name in bound_names(node):  # `TABLE = {"f": helper}`: a function reading TABLE reaches helper
+                    functions.setdefault(name, node)
     return aliases, functions
 
 
@@ -73,8 +77,70 @@ def _forbidden(module: str, roots: tuple[str, ...]) -> bool:
     return module.split(".")[0] in roots
 
 
+def _load_time(trees) -> tuple[list[ast.AST], list[ast.AST]]:
+    """The code that runs when the file is loaded, outside any function body.
+
+    Class bodies (but not their methods' bodies), class bases and keywords, decorators and
+    default argument values (module-level assignments are reached by the functions that
+    read them). What runs there can change any module before a contract function is
+    called, so every function answers for it.
+    Returns `(code, bases)`: class bases and keywords apart, since naming a library's
+    class to inherit from (`class Block(keras.layers.Layer)`) reaches nothing by itself.
+    """
+    out: list[ast.AST] = []
+    bases: list[ast.AST] = []
+
+    def visit(node: ast.AST, top: bool = False) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            if not isinstance(node, ast.Lambda):
+                out.extend(node.decorator_list)
+            out.extend(d for d in node.args.defaults + node.args.kw_defaults if d is not None)
+            return
+        if isinstance(node, ast.ClassDef):
+            out.extend(node.decorator_list)
+            bases.extend(node.bases + [k.value for k in node.keywords])
+            for stmt in node.body:
+                visit(stmt)
+            return
+        if isinstance(node, ast.stmt):
+            if not top:
+                out.append(node)
+            for child in ast.walk(node):
+                if child is not node and isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    visit(child)
+
+    for _, tree in trees:
+        for node in tree.body:
+            if not isinstance(node, (ast.Import, ast.ImportFrom)):
+                visit(node, top=True)
+    return out, bases
+
+
+def _walk_load_time(nodes: list[ast.AST]):
+    """Every node of load-time code, without descending into function bodies."""
+    todo = list(nodes)
+    while todo:
+        node = todo.pop()
+        yield node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue  # visited by `_load_time` for what runs at load
+        todo.extend(ast.iter_child_nodes(node))
+
+
+def _stores_into_objects(node: ast.AST) -> bool:
+    """`np.x = ...`, `del np.x`, `setattr(...)`: load-time code that changes another object."""
+    if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+        return True
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr")
+
+
 def violations(trees, function: str, numpy_only: bool) -> list[str]:
-    """What `function` reaches that it may not, e.g. ["tensorflow (as `tf`)"]."""
+    """What `function` reaches that it may not, e.g. ["tensorflow (as `tf`)"].
+
+    Code that runs when the file is loaded (class bodies, decorators, default values)
+    counts for every function: it may not change other objects, and for a NumPy-only
+    function it may not reach the forbidden libraries either.
+    """
     roots = ALWAYS + (LIBRARIES if numpy_only else ())
     aliases, functions = _aliases(trees)
     stars = [m for m in _star_modules(trees) if _forbidden(m, roots)]
@@ -82,15 +148,11 @@ def violations(trees, function: str, numpy_only: bool) -> list[str]:
     found: list[str] = []
     seen: set[str] = set()
     todo = [function]
-    while todo:
-        name = todo.pop()
-        if name in seen or name not in functions:
-            continue
-        seen.add(name)
-        local = local_names(functions[name])
-        for node in ast.walk(functions[name]):
+
+    def scan(nodes, local: set[str], name: str) -> None:
+        for node in nodes:
             if isinstance(node, ast.Import):
-                found += [a.name for a in node.names if _forbidden(a.name, roots)]
+                found.extend(a.name for a in node.names if _forbidden(a.name, roots))
             elif isinstance(node, ast.ImportFrom) and node.module and _forbidden(node.module, roots):
                 found.append(node.module)
             elif isinstance(node, ast.Attribute) and node.attr in DUNDER_ESCAPES:
@@ -104,6 +166,20 @@ def violations(trees, function: str, numpy_only: bool) -> list[str]:
                     todo.append(node.id)
                 elif stars and node.id not in known:  # can only come from a star import
                     found.append(f"`{node.id}` from `from {stars[0]} import *`")
+
+    code, bases = _load_time(trees)
+    load_time = list(_walk_load_time(code))
+    assigned = [n for _, tree in trees for n in tree.body if isinstance(n, (ast.Assign, ast.AnnAssign))]
+    if any(_stores_into_objects(node) for node in load_time + list(_walk_load_time(bases + assigned))):
+        found.append("code that changes other objects when the file is loaded (in a class body, "
+                     "a decorator or a default value)")
+    scan(load_time, set(), "")
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in functions:
+            continue
+        seen.add(name)
+        scan(ast.walk(functions[name]), local_names(functions[name]), name)
     return sorted(set(found))
 
 

@@ -308,7 +308,7 @@ def _size_mutant(ctx, cases, answers):
             mutant.impl(n, k, strides=s, padding=p) == got and type(got) is type(mutant.impl(n, k, s, p))
             for (n, k, s, p), (_, got) in zip(cases, answers)
         ):
-            return mutant.hint
+            return mutant.diagnosis
     return ""
 
 

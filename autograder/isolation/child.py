@@ -2,12 +2,20 @@
 
 Requests (from the trusted grader) and replies are frames of `protocol`:
 
-    {"op": "load", "name": "alice.ipynb"} + the file's bytes
-        -> {"problems": [...], "callables": [...]}
+    {"op": "load", "name": "alice.ipynb", "functions": [...], "numpy_only": [...]} + the file's bytes
+        -> first {"policy": {function: message}, "functions": {function: source}} or
+           {"unreadable": message}, decided from
+           the source before any of the student's code runs (so nothing it does can change
+           it), then {"problems": [...], "callables": [...]}
     {"op": "call", "function": "conv2d", "args": tree, "kwargs": tree} + arrays
         -> {"value": tree} | {"raised": {...}} | {"modified": "images"} | {"unsendable": "..."}
     {"op": "probe", "name": "train", "params": tree} + arrays
         -> the same as "call"
+    {"op": "build", "name": "describe", "params": tree} + arrays
+        -> the same, the value `{"built": plain data, "models": {name: .keras bytes}}`
+    {"op": "measure", "name": "describe", "params": tree, "built": tree} + arrays and .keras bytes
+        -> the same; sent only to a fresh child that loaded no submission: it loads the
+           models with `safe_mode=True` and runs the probe's measuring half
 
 Every reply echoes the request's `id`. Nothing here decides a score: the grader reads
 these replies as untrusted data.
@@ -15,19 +23,25 @@ these replies as untrusted data.
 
 from __future__ import annotations
 
+import ast
 import os
 import signal
 import socket
 import sys
+import tempfile
+
+import numpy as np
 
 # The engine's own helpers, so that a child judges "modified" and "where" exactly as in-process.
 from autograder.checks import _same, _snapshot, _student_frame
 from autograder.errors import LoadError
 from autograder.isolation import protocol, sandbox
-from autograder.loading import load
+from autograder.loading import definitions, load, read_units
+from autograder.policy import policy_failures
+from autograder.reports.snippets import function_sources
 
 REQUESTS = protocol.Limits()  # what the grader may send (trusted, but checked all the same)
-MAX_REPLY = 64 * 2**20
+MAX_REPLY = 256 * 2**20  # a saved VGG16 is about 60 MB
 MAX_TEXT = 4000
 
 
@@ -51,6 +65,7 @@ def run(sock: socket.socket, plan: sandbox.Plan, stage: str, exercise: str, prob
         MKL_NUM_THREADS="1",
         TF_CPP_MIN_LOG_LEVEL="3",
     )
+    tempfile.tempdir = plan.workdir  # the zygote's cached choice (/tmp) is read-only here
     protocol.send(sock, {"ready": applied, "pid": os.getpid()})
     try:
         Server(sock, exercise, probes, plan.workdir).serve()
@@ -91,6 +106,10 @@ class Server:
                 reply, out = self.call(doc, blobs)
             elif op == "probe":
                 reply, out = self.probe(doc, blobs)
+            elif op == "build":
+                reply, out = self.build(doc, blobs)
+            elif op == "measure":
+                reply, out = self.measure(doc, blobs)
             else:
                 reply, out = {"fatal": f"unknown request {op!r}"}, []
             reply["id"] = doc.get("id")
@@ -108,10 +127,18 @@ class Server:
         path = os.path.join(self.workdir, name)
         with open(path, "wb") as f:
             f.write(bytes(blobs[0]))
+        functions = [str(f) for f in doc.get("functions", [])][:100]
+        numpy_only = [str(f) for f in doc.get("numpy_only", [])][:100]
+        first = examine(path, functions, numpy_only)
+        self.sock.sendall(protocol.pack({**first, "id": doc.get("id")}))
+        if "unreadable" in first:
+            return {"problems": [first["unreadable"]], "callables": []}
         try:
             self.student = load(path, module_name=f"student_{self.exercise}")
         except LoadError as err:
-            return {"problems": [str(err)], "callables": []}
+            return {"problems": [str(err)[:MAX_TEXT]], "callables": []}
+        except (RecursionError, MemoryError) as err:  # compiling a deeply nested or huge file
+            return {"problems": [_too_big(name, err)], "callables": []}
         namespace = vars(self.student.namespace)
         names = [n for n, v in list(namespace.items()) if not n.startswith("__") and callable(v)]
         return {"problems": [str(p)[:MAX_TEXT] for p in self.student.problems], "callables": names[:2000]}
@@ -151,6 +178,113 @@ class Server:
         except BaseException as err:
             return {"raised": _raised(f"probe {name}", err)}, []
         return _value(out)
+
+    def _stage(self, name: str):
+        return getattr(self.probes.get(name), "stage", None)
+
+    def build(self, doc: dict, blobs) -> tuple[dict, list]:
+        """Run a staged probe's building half with the student's code; save what it built."""
+        name = str(doc.get("name"))
+        stage = self._stage(name)
+        if stage is None or self.student is None:
+            return {"fatal": f"the exercise has no staged probe {name!r}"}, []
+        params = protocol.values(doc.get("params", {"D": []}), blobs, REQUESTS)
+        try:
+            built = stage.build(self.student, **params)
+        except NotImplementedError as err:
+            return {"raised": _raised(str(err) or name, err)}, []
+        except BaseException as err:
+            return {"raised": _raised(f"probe {name}", err)}, []
+        if not isinstance(built, dict) or "models" not in built:
+            return _value(built)
+        saved, unsaved = {}, {}
+        for key, model in dict(built.pop("models")).items():
+            path = os.path.join(self.workdir, f"model-{len(saved) + len(unsaved)}.keras")
+            try:
+                model.save(path)
+                with open(path, "rb") as f:
+                    saved[str(key)] = np.frombuffer(f.read(), dtype=np.uint8)
+                os.remove(path)
+            except BaseException as err:
+                unsaved[str(key)] = f"saving it failed: {type(err).__name__}: {str(err)[:300]}"
+        return _value({"built": {**built, "unloadable": unsaved}, "models": saved})
+
+    def measure(self, doc: dict, blobs) -> tuple[dict, list]:
+        """Load the saved models with Keras' own classes only, and run the measuring half."""
+        name = str(doc.get("name"))
+        stage = self._stage(name)
+        if stage is None or self.student is not None:
+            return {"fatal": f"no measuring of {name!r} here"}, []
+        params = protocol.values(doc.get("params", {"D": []}), blobs, REQUESTS)
+        built = protocol.values(doc.get("built", {"D": []}), blobs, REQUESTS)
+        models = protocol.values(doc.get("models", {"D": []}), blobs, REQUESTS)
+        built = dict(built) if isinstance(built, dict) else {}
+        built["unloadable"] = dict(built.get("unloadable") or {})
+        built["models"] = {str(k): None for k in built["unloadable"]}
+        for key, data in dict(models).items():
+            built["models"][str(key)], reason = _load_model(self.workdir, str(key), data)
+            if reason:
+                built["unloadable"][str(key)] = reason
+        try:
+            return _value(stage.measure(built, **params))
+        except BaseException as err:
+            return {"raised": _raised(f"probe {name}", err)}, []
+
+
+def examine(path: str, functions: list[str], numpy_only: list[str]) -> dict:
+    """Read and parse the file and apply the policy, running none of it.
+
+    Returns:
+        `{"policy": {function: message}}`, or `{"unreadable": message}` when the file
+        cannot be read (empty, binary, corrupt notebook) or parsed within the limits.
+    """
+    name = os.path.basename(path)
+    try:
+        units = read_units(path)
+        parsed = []
+        for unit in units:
+            try:
+                parsed.append((unit.label, ast.parse(unit.source, filename=f"<student {unit.label}>")))
+            except (SyntaxError, ValueError):
+                continue  # reported by the loader, with its cell and line
+        kept = definitions([tree for _, tree in parsed])
+        trees = [(label, tree) for (label, _), tree in zip(parsed, kept)]
+        policy = policy_failures(trees, functions, numpy_only)
+    except LoadError as err:
+        return {"unreadable": str(err)[:MAX_TEXT]}
+    except (RecursionError, MemoryError) as err:
+        return {"unreadable": _too_big(name, err)}
+    return {
+        "policy": {str(k): str(v)[:MAX_TEXT] for k, v in policy.items()},
+        # anonymised sources of the contract's functions, for the instructor's class report
+        "functions": {str(k): str(v)[:MAX_TEXT] for k, v in function_sources(trees, functions).items()},
+    }
+
+
+def _too_big(name: str, err: BaseException) -> str:
+    what = "nested too deeply" if isinstance(err, RecursionError) else "too large"
+    return (f"{name} could not be read within the grader's limits: it is {what} "
+            f"({type(err).__name__}). Submit the exercise's functions as ordinary code.")
+
+
+def _load_model(workdir: str, key: str, data) -> tuple[object, str]:
+    """`(model, "")` from `.keras` bytes, loaded with `safe_mode=True` in the strategy's scope,
+    or `(None, why it could not be loaded)`."""
+    import keras
+
+    from cnnexercises import distribute
+
+    path = os.path.join(workdir, f"measure-{abs(hash(key)) % 10**8}.keras")
+    try:
+        with open(path, "wb") as f:
+            f.write(np.asarray(data, dtype=np.uint8).tobytes())
+        with distribute.get_strategy().scope():
+            return keras.saving.load_model(path, safe_mode=True), ""
+    except BaseException as err:
+        return None, f"{type(err).__name__}: {str(err).splitlines()[0][:300] if str(err) else ''}"
+    finally:
+        if os.path.exists(path):
+            os.remove(path)
 
 
 def _raised(function: str, err: BaseException) -> dict:

@@ -61,6 +61,7 @@ class Limits:
         max_depth: nesting of lists/tuples/dicts.
         max_nodes: values in one document.
         max_text: characters of one string.
+        max_json: bytes of the JSON document (its values, arrays aside).
     """
 
     max_bytes: int = 256 * 2**20
@@ -69,6 +70,7 @@ class Limits:
     max_depth: int = 48
     max_nodes: int = 200_000
     max_text: int = 2**20
+    max_json: int = 64 * 2**20
 
 
 # --------------------------------------------------------------------------- values
@@ -131,14 +133,20 @@ class Foreign:
 
 
 _FOREIGN: dict[str, type] = {}
+MAX_FOREIGN_TYPES = 256  # a child cannot make the grader create classes without bound
 
 
 def _foreign(name) -> Foreign:
     name = str(name)[:60] if isinstance(name, str) else "object"
     name = "".join(c if c.isprintable() else "?" for c in name) or "object"
+    name = name.encode("utf-8", "replace").decode("utf-8")
     cls = _FOREIGN.get(name)
     if cls is None:
-        cls = _FOREIGN.setdefault(name, type(name, (Foreign,), {"__slots__": ()}))
+        if len(_FOREIGN) >= MAX_FOREIGN_TYPES:
+            name = "object"
+            cls = _FOREIGN.get(name)
+        if cls is None:
+            cls = _FOREIGN.setdefault(name, type(name, (Foreign,), {"__slots__": ()}))
     return cls()
 
 
@@ -254,7 +262,7 @@ def receive(
     magic, json_len, n_blobs = _HEAD.unpack(head)
     if magic != MAGIC:
         raise ProtocolError("the message does not start with the protocol's magic bytes")
-    if json_len > min(limits.max_bytes, 64 * 2**20) or n_blobs > limits.max_blobs:
+    if json_len > min(limits.max_bytes, limits.max_json) or n_blobs > limits.max_blobs:
         raise ProtocolError(f"message too large ({json_len} bytes of JSON, {n_blobs} arrays)")
     total = _HEAD.size + json_len
     try:

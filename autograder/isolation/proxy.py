@@ -18,6 +18,8 @@ import dataclasses
 import secrets
 import time
 
+import numpy as np
+
 from autograder.checks import (
     CRASHED,
     ERROR,
@@ -32,7 +34,9 @@ from autograder.errors import GraderError
 from autograder.isolation import protocol
 from autograder.isolation.zygote import ExitInfo, Zygote
 
-REPLIES = protocol.Limits(max_bytes=80 * 2**20, max_elements=2**24)
+REPLIES = protocol.Limits(max_bytes=80 * 2**20, max_elements=2**24, max_json=4 * 2**20, max_text=64 * 2**10)
+BUILT = dataclasses.replace(REPLIES, max_bytes=300 * 2**20, max_elements=300 * 2**20)  # saved models
+FIRST_REPLY = protocol.Limits(max_bytes=2**20, max_blobs=0, max_nodes=1000, max_text=8000)
 
 
 @dataclasses.dataclass
@@ -44,12 +48,14 @@ class Budget:
         load_timeout: seconds to load the file.
         memory_mb: memory the student's code may allocate.
         max_processes: processes and threads of the child's user (root only).
+        max_file_mb: the largest file the child may write (a saved model, for Keras).
     """
 
     timeout: float = 10.0
     load_timeout: float = 10.0
     memory_mb: int = 1024
     max_processes: int = 64
+    max_file_mb: int = 64
 
 
 class _Forward:
@@ -78,6 +84,8 @@ class IsolatedStudent:
 
     Attributes:
         problems: what went wrong while loading the file.
+        policy: function -> message, for the functions that break the exercise's policy.
+        unreadable: why the file cannot be read at all (empty, binary, too deeply nested), or None.
         sandbox: the protections the child reported having applied (before any student code ran).
     """
 
@@ -95,8 +103,12 @@ class IsolatedStudent:
         self._broken: Unavailable | None = None  # loading failed: every call fails at once
         self._callables: set[str] = set()
         self.problems: list[str] = []
+        self.policy: dict[str, str] | None = None
+        self.functions: dict[str, str] = {}  # anonymised sources, for the class report
+        self.unreadable: str | None = None
         self.sandbox: list[str] = []
         self.spawns = 0
+        self._saw_hidden = False  # the current child has run a hidden check
         self.failure: GraderError | None = None  # the grader itself failed: the results are void
         self._start()
 
@@ -121,25 +133,97 @@ class IsolatedStudent:
         return self._answer(function, doc, blobs)
 
     def run_probe(self, exercise: str, name: str, params: dict):
-        """Run the exercise's probe `name` with `params` in the child; return its plain data."""
+        """Run the exercise's probe `name` with `params`; return its plain data.
+
+        A staged probe builds in the student's child, which is then ended, and measures
+        in a fresh child that never loaded the submission (see `autograder.probes`).
+        """
+        stage = getattr(self._exercise.probes.get(name), "stage", None)
         blobs: list[bytes] = []
-        doc = {"op": "probe", "name": name, "params": protocol.encode(dict(params), blobs)}
-        return self._answer(f"probe {name}", doc, blobs)
+        if stage is None:
+            doc = {"op": "probe", "name": name, "params": protocol.encode(dict(params), blobs)}
+            return self._answer(f"probe {name}", doc, blobs)
+        wanted = {k: v for k, v in params.items() if k in stage.build_params}
+        doc = {"op": "build", "name": name, "params": protocol.encode(wanted, blobs)}
+        reply = self._answer(f"probe {name}", doc, blobs, BUILT)
+        if not (isinstance(reply, dict) and isinstance(reply.get("built"), dict) and isinstance(reply.get("models"), dict)):
+            return reply  # the student's error, or not a model: plain data for the check
+        models = {str(k): v for k, v in reply["models"].items()
+                  if isinstance(v, np.ndarray) and v.dtype == np.uint8 and v.ndim == 1}
+        self._end_child()  # nothing of the student's runs while the models are measured
+        return self._measure(name, params, reply["built"], models)
+
+    def _measure(self, name: str, params: dict, built: dict, models: dict):
+        """Measure saved models in a fresh child of the zygote that loads no submission."""
+        subject = f"measuring your model ({name})"
+        try:
+            pid, sock = self._zygote.spawn(self._budget.memory_mb, int(self._budget.timeout) + 30,
+                                           self._budget.max_processes, self._budget.max_file_mb)
+        except GraderError as err:
+            self.failure = self.failure or err
+            raise Unavailable(ERROR, f"the grader failed while {subject}: {err}") from None
+        blobs: list[bytes] = []
+        doc = {"op": "measure", "name": name, "id": secrets.token_hex(8),
+               "params": protocol.encode(dict(params), blobs), "built": protocol.encode(built, blobs),
+               "models": protocol.encode(models, blobs)}
+        deadline = time.monotonic() + 30 + self._budget.timeout
+        try:
+            ready, _ = protocol.receive(sock, protocol.Limits(max_bytes=2**20), time.monotonic() + 30)
+            if "ready" not in ready:
+                raise GraderError(str(ready.get("fatal", "the measuring process did not start"))[:300])
+            protocol.send(sock, doc, blobs, deadline)
+            reply, out = protocol.receive(sock, REPLIES, deadline)
+            if reply.get("id") != doc["id"]:
+                raise protocol.ProtocolError("a reply to another request")
+        except protocol.Deadline:
+            raise Unavailable(TIMEOUT, f"{subject} did not finish within {self._budget.timeout:g} s.") from None
+        except (protocol.PeerGone, protocol.ProtocolError) as err:
+            raise Unavailable(ERROR, f"{subject} failed ({type(err).__name__}).") from None
+        except GraderError as err:
+            self.failure = self.failure or err
+            raise Unavailable(ERROR, f"the grader failed while {subject}: {err}") from None
+        finally:
+            sock.close()
+            try:
+                self._zygote.finish(pid)
+            except GraderError as err:
+                self.failure = self.failure or err
+        return self._read(f"probe {name}", reply, out)
 
     # -- checks --------------------------------------------------------------------------
 
     def watching(self, exercise: Exercise) -> Exercise:
-        """A copy of `exercise` whose checks restart this student's time budget when they begin."""
+        """A copy of `exercise` whose checks restart this student's time budget when they begin.
+
+        A public check that follows a hidden one also gets a fresh child: whatever the
+        student's code kept from a hidden check's inputs (module state, files) is gone
+        before anything it does can be shown.
+        """
         view = copy.copy(exercise)
-        view.checks = [dataclasses.replace(c, body=self._timed(c.body)) for c in exercise.checks]
+        view.checks = [dataclasses.replace(c, body=self._timed(c.body, c.hidden)) for c in exercise.checks]
         return view
 
-    def _timed(self, body):
+    def _timed(self, body, hidden: bool):
         def timed(ctx):
+            if not hidden and self._saw_hidden:
+                self._fresh()
+            self._saw_hidden = self._saw_hidden or hidden
             self._left = self._budget.timeout
             return body(ctx)
 
         return timed
+
+    def _fresh(self) -> None:
+        """End the child before a public check (the next call forks a new one and loads the file again)."""
+        self._saw_hidden = False
+        self._end_child()
+
+    def _end_child(self) -> None:
+        if self._pid is not None:
+            try:
+                self._stop()
+            except GraderError as err:
+                self.failure = self.failure or err
 
     # -- the child -------------------------------------------------------------------------
 
@@ -147,7 +231,8 @@ class IsolatedStudent:
         """Fork a child and load the file in it; loading problems become `problems`."""
         self.spawns += 1
         cpu = int(self._budget.timeout * (len(self._exercise.checks) + 2) + self._budget.load_timeout) + 5
-        self._pid, self._sock = self._zygote.spawn(self._budget.memory_mb, cpu, self._budget.max_processes)
+        self._pid, self._sock = self._zygote.spawn(self._budget.memory_mb, cpu, self._budget.max_processes,
+                                                   self._budget.max_file_mb)
         deadline = time.monotonic() + 30
         try:
             ready, _ = protocol.receive(self._sock, protocol.Limits(max_bytes=2**20), deadline)
@@ -160,8 +245,19 @@ class IsolatedStudent:
         self.sandbox = [str(s) for s in ready.get("ready", [])]
         nonce = secrets.token_hex(8)
         deadline = time.monotonic() + self._budget.load_timeout
+        request = {"op": "load", "name": self._filename, "id": nonce,
+                   "functions": list(self._exercise.functions), "numpy_only": list(self._exercise.numpy_only)}
         try:
-            protocol.send(self._sock, {"op": "load", "name": self._filename, "id": nonce}, [self._source], deadline)
+            protocol.send(self._sock, request, [self._source], deadline)
+            first, _ = protocol.receive(self._sock, FIRST_REPLY, deadline)
+            if first.get("id") != nonce:
+                raise protocol.ProtocolError("a reply to another request")
+            self._examined(first)
+            if self.unreadable is not None:
+                self._stop()
+                self._broken = Unavailable(ERROR, self.unreadable)
+                self.problems = [self.unreadable]
+                return
             doc, _ = protocol.receive(self._sock, REPLIES, deadline)
             if doc.get("id") != nonce:
                 raise protocol.ProtocolError("a reply to another request")
@@ -188,6 +284,27 @@ class IsolatedStudent:
             return
         self.problems = [self._broken.message]
 
+    def _examined(self, first: dict) -> None:
+        """Keep the policy (or the reason the file cannot be read) from the child's first reply.
+
+        The child decided it from the source before running any of the student's code; it
+        is still read as untrusted data: only the exercise's functions, bounded text.
+        """
+        if self.policy is not None or self.unreadable is not None:
+            return  # a respawn: the first child's verdict stands
+        if "unreadable" in first:
+            self.unreadable = str(first["unreadable"])[:4000]
+            return
+        policy = first.get("policy")
+        if type(policy) is not dict:
+            raise protocol.ProtocolError("a malformed policy reply")
+        self.policy = {f: str(policy[f])[:4000] for f in self._exercise.functions if type(policy.get(f)) is str}
+        sources = first.get("functions")
+        if type(sources) is dict:
+            self.functions = {
+                f: str(sources[f])[:4000] for f in self._exercise.functions if type(sources.get(f)) is str
+            }
+
     def _stop(self, grace: float = 0.0) -> ExitInfo:
         pid, sock = self._pid, self._sock
         self._pid = self._sock = None
@@ -211,14 +328,14 @@ class IsolatedStudent:
     def __exit__(self, *exc):
         self.close()
 
-    def _answer(self, function: str, doc: dict, blobs: list[bytes]):
+    def _answer(self, function: str, doc: dict, blobs: list[bytes], limits: protocol.Limits | None = None):
         try:
-            return self._exchange(function, doc, blobs)
+            return self._exchange(function, doc, blobs, limits or REPLIES)
         except GraderError as err:  # the zygote failed: not the student's doing
             self.failure = self.failure or err
             raise Unavailable(ERROR, f"the grader failed while running `{function}`: {err}") from None
 
-    def _exchange(self, function: str, doc: dict, blobs: list[bytes]):
+    def _exchange(self, function: str, doc: dict, blobs: list[bytes], limits: protocol.Limits):
         if self._broken is not None:
             raise self._broken
         if self._pid is None:
@@ -231,7 +348,7 @@ class IsolatedStudent:
         deadline = started + max(self._left, 0.0)
         try:
             protocol.send(self._sock, doc, blobs, deadline)
-            reply, out = protocol.receive(self._sock, REPLIES, deadline)
+            reply, out = protocol.receive(self._sock, limits, deadline)
             if reply.get("id") != nonce:
                 raise protocol.ProtocolError("a reply to another request")
         except protocol.Deadline:
@@ -249,12 +366,12 @@ class IsolatedStudent:
             raise Unavailable(ERROR, f"`{function}` sent back something that is not plain data ({err}).") from None
         finally:
             self._left -= time.monotonic() - started
-        return self._read(function, reply, out)
+        return self._read(function, reply, out, limits)
 
-    def _read(self, function: str, reply: dict, out: list):
+    def _read(self, function: str, reply: dict, out: list, limits: protocol.Limits = REPLIES):
         try:
             if "value" in reply:
-                return protocol.values(reply["value"], out, REPLIES)
+                return protocol.values(reply["value"], out, limits)
         except protocol.ProtocolError as err:
             self._stop()
             raise Unavailable(ERROR, f"`{function}` returned something that is not plain data ({err}).") from None

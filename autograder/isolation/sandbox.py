@@ -32,10 +32,13 @@ import signal
 import stat
 import sys
 
-from autograder.isolation import landlock
+from autograder.isolation import landlock, seccomp
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
+NAMESPACES = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWPID
 MS_RDONLY = 1
 MS_NOSUID = 2
 MS_NODEV = 4
@@ -75,6 +78,7 @@ class Plan:
         keep: folders the child must read (the interpreter and its packages).
         mounts: use a private mount and network namespace (needs root).
         landlock: the kernel's Landlock ABI to use (0: none).
+        seccomp: install the seccomp filter (no UNIX sockets, no kernel keys).
     """
 
     workdir: str
@@ -87,6 +91,7 @@ class Plan:
     keep: list[str] = dataclasses.field(default_factory=list)
     mounts: bool = False
     landlock: int = 0
+    seccomp: bool = False
 
 
 # --------------------------------------------------------------------------- helpers
@@ -268,8 +273,38 @@ def _hide(paths: list[str], keep: list[str]) -> None:
             _mount("/dev/null", path, None, MS_BIND)
 
 
+def _become_pid_one() -> None:
+    """Fork into the new PID namespace: the child returns as its process 1; this process stays
+    outside, waits for it and exits the same way, so the zygote sees how the child ended.
+
+    When process 1 of a PID namespace dies, the kernel kills every process in it, so
+    nothing the student starts can outlive the child, and the fresh `/proc` mounted
+    there shows only those processes.
+    """
+    pid = os.fork()
+    if pid == 0:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # dies with the process the zygote knows
+        return
+    os.closerange(3, os.sysconf("SC_OPEN_MAX"))  # the grader's socket belongs to the child only
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            break
+        except InterruptedError:
+            continue
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        try:
+            signal.signal(sig, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass
+        os.kill(os.getpid(), sig)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 70)
+
+
 def _private_mounts(plan: Plan, stage: str) -> None:
-    _unshare(CLONE_NEWNS | CLONE_NEWNET)
+    _unshare(NAMESPACES)
     _mount("none", "/", None, MS_REC | MS_PRIVATE)
     _expose(plan.keep, stage)
     _hide(plan.hide, plan.keep + [os.path.dirname(plan.workdir)])
@@ -278,6 +313,8 @@ def _private_mounts(plan: Plan, stage: str) -> None:
     owner = "" if plan.uid is None else f",uid={plan.uid},gid={plan.uid}"
     size = max(plan.max_file_mb * 2, 16)
     _mount("tmpfs", plan.workdir, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=0700,size={size}m{owner}")
+    _become_pid_one()
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
     _mount(None, "/", None, MS_REMOUNT | MS_BIND | MS_RDONLY)
 
 
@@ -330,7 +367,8 @@ def confine(plan: Plan, stage: str) -> list[str]:
     try:
         if plan.mounts:
             _private_mounts(plan, stage)
-            applied.append("private mount namespace (grader folders hidden, / read-only), no network")
+            applied.append("private mount, network, IPC and PID namespaces (grader folders hidden, / read-only, "
+                           "no network, no shared IPC objects, /proc shows only its own processes)")
         rules = _landlock_rules(plan) if plan.landlock else None
 
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails instead of killing
@@ -370,8 +408,10 @@ def confine(plan: Plan, stage: str) -> list[str]:
             rules.restrict_self()
             applied.append(f"landlock ABI {plan.landlock} (files outside the interpreter invisible, "
                            "writes only in the work folder, no TCP, no signals out)")
-        else:
-            prctl(landlock._PR_SET_NO_NEW_PRIVS, 1)
+        prctl(landlock._PR_SET_NO_NEW_PRIVS, 1)
+        if plan.seccomp:
+            seccomp.install()
+            applied.append("seccomp (no UNIX sockets, no kernel keys)")
         prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except SandboxError:
         raise

@@ -90,6 +90,19 @@ def grader_paths() -> tuple[list[str], str | None]:
     return paths, None
 
 
+# What the zygote's environment keeps of the grader's: how to find programs, libraries,
+# the locale, Keras' backend and GPUs. Nothing else (tokens, keys, passwords) ever
+# reaches the zygote's memory, so no child forked from it can find any of it.
+KEPT_ENVIRONMENT = (
+    "PATH", "LANG", "LC_ALL", "LC_CTYPE", "HOME", "PYTHONPATH", "VIRTUAL_ENV", "LD_LIBRARY_PATH",
+    "KERAS_BACKEND", "KERAS_HOME", "CUDA_VISIBLE_DEVICES", "CNNEX_GRADE_UID", "CNNEX_GRADE_DEBUG",
+)  # fmt: skip
+
+
+def clean_environment() -> dict[str, str]:
+    """The environment the zygote is started with: `KEPT_ENVIRONMENT` only."""
+    return {k: os.environ[k] for k in KEPT_ENVIRONMENT if k in os.environ}
+
 
 class Zygote:
     """Start a zygote and ask it for sandboxed children.
@@ -117,7 +130,7 @@ class Zygote:
     ):
         self.exercise = exercise
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        env = dict(os.environ)
+        env = clean_environment()
         env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", TF_CPP_MIN_LOG_LEVEL="3")
         grader, checkout = grader_paths()
         if checkout:  # running from a clone that is not installed: the zygote must import it too
@@ -280,7 +293,13 @@ def _detect(config: dict) -> tuple[dict, list[str]]:
     from autograder.isolation import landlock
 
     root = os.geteuid() == 0
-    found = {"root": root, "mounts": False, "landlock": 0}
+    found = {"root": root, "mounts": False, "landlock": 0, "seccomp": False}
+    if config.get("seccomp", True):
+        from autograder.isolation import seccomp
+
+        found["seccomp"] = seccomp.supported()
+        if not found["seccomp"]:
+            missing.append("seccomp (this machine's architecture is not one the filter knows)")
     missing = []
     if config.get("landlock", True):
         abi = landlock.abi_version()
@@ -296,14 +315,14 @@ def _detect(config: dict) -> tuple[dict, list[str]]:
         pid = os.fork()
         if pid == 0:
             try:
-                sandbox._unshare(sandbox.CLONE_NEWNS | sandbox.CLONE_NEWNET)
+                sandbox._unshare(sandbox.NAMESPACES)
                 sandbox._mount("none", "/", None, sandbox.MS_REC | sandbox.MS_PRIVATE)
                 os._exit(0)
             except BaseException:
                 os._exit(1)
         found["mounts"] = os.waitpid(pid, 0)[1] == 0
         if not found["mounts"]:
-            missing.append("mount/network namespaces (need CAP_SYS_ADMIN)")
+            missing.append("mount/network/IPC/PID namespaces (need CAP_SYS_ADMIN)")
     elif not root:
         missing.append("a separate user and private mounts (run as root for those)")
     if not found["mounts"] and not found["landlock"]:
@@ -346,7 +365,9 @@ def main(argv: list[str]) -> None:
     if uid is not None:
         protections.append(f"unprivileged user uid {uid}")
     if found["mounts"]:
-        protections.append("private mounts: grader folders hidden, / read-only, no network")
+        protections.append("private mounts: grader folders hidden, / read-only, no network, own IPC and PID namespaces")
+    if found["seccomp"]:
+        protections.append("seccomp: no UNIX sockets, no kernel keys")
     if found["landlock"]:
         protections.append(f"Landlock ABI {found['landlock']}: reads only interpreter and system folders")
     control.send(json.dumps(
@@ -379,6 +400,7 @@ def main(argv: list[str]) -> None:
                     keep=keep,
                     mounts=found["mounts"],
                     landlock=found["landlock"],
+                    seccomp=found["seccomp"],
                 )
                 try:
                     _check_clean()

@@ -1,9 +1,16 @@
 """Probes for ex04_keras_cnn: build the student's CNN, describe it, train it.
 
-They run where the student's code runs (the isolated child under `cnnex grade`) and
-return plain data; the checks in `autograder/exercises/ex04_keras_cnn.py` judge it.
-Held-out labels never come here: `train_and_predict` receives the test images only and
-returns the model's outputs, which the checks score.
+Each probe is staged (`autograder.probes.staged`): the student's `build_cnn` runs in the
+student's process, which saves the model; everything else (outputs, parameter count from
+the weights themselves, layers, compile settings, the loss on fixed outputs, training and
+predictions) is measured on the saved model in a process that never ran the student's
+code, under `cnnex grade`. The checks in `autograder/exercises/ex04_keras_cnn.py` judge
+the plain data. Held-out labels never come here, and the held-out images reach only the
+measuring side: `train_and_predict` returns the model's outputs, which the checks score.
+Training starts from fresh weights drawn from the model's own initializers (a clone of
+the architecture), and a model whose configuration is large enough to carry data (an
+initializer holding an array) is refused, so nothing the submission looked up before can
+be in the trained model.
 
 Every probe seeds everything (`distribute.set_seed`) and builds the model inside
 `distribute.get_strategy().scope()`, as the notebook does, so the same submission
@@ -16,7 +23,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.probes import build_in_scope, error_text, student_error
+import json
+
+from autograder.probes import build_in_scope, error_text, staged, student_error, unloadable_error
+
+MAX_CONFIG_BYTES = 64 * 2**10  # a CNN's architecture is a few KB; more is data riding along
 
 
 def _build(student, input_shape, num_classes, seed):
@@ -140,8 +151,25 @@ def _loss_values(model, probs, logits, labels) -> dict:
     return values
 
 
-def describe(student, input_shape, num_classes, x, labels, probs, logits, seed=0):
-    """Build `build_cnn(input_shape, num_classes)` and describe it.
+def build(student, input_shape, num_classes, seed=0):
+    """Build `build_cnn(input_shape, num_classes)`: `{"models": {"model": m}, "type": ...}`, or the error."""
+    import keras
+
+    model, error = _build(student, input_shape, num_classes, seed)
+    if error is not None:
+        return {"error": error}
+    if not isinstance(model, keras.Model):
+        return {"is_model": False, "type": type(model).__name__}
+    return {"models": {"model": model}, "type": type(model).__name__}
+
+
+def parameter_count(model) -> int:
+    """Parameters counted from the weights themselves (what `count_params()` should say)."""
+    return int(sum(int(np.prod(v.shape)) for v in model.weights))
+
+
+def describe(built, input_shape, num_classes, x, labels, probs, logits, seed=0):
+    """Describe the built model.
 
     Args:
         x: `(B, H, W, C)` inputs to run through the model.
@@ -154,21 +182,18 @@ def describe(student, input_shape, num_classes, x, labels, probs, logits, seed=0
         `loss` (`name`, `from_logits`), `loss_values` ("probabilities/integer" -> float or
         error text, ...).
     """
-    import keras
-
-    model, error = _build(student, input_shape, num_classes, seed)
-    if error is not None:
-        return {"error": error}
-    info = {"is_model": isinstance(model, keras.Model), "type": type(model).__name__}
-    if not info["is_model"]:
-        return info
+    info = {"is_model": True, "type": str(built.get("type", "Model"))}
+    unloadable = unloadable_error("build_cnn", "model", built)
+    if unloadable is not None:
+        return {**info, "error": unloadable}
+    model = built["models"]["model"]
     try:
         outputs = model(np.asarray(x, dtype=np.float32), training=False)
         info["outputs"] = _to_numpy(outputs)
         info["output_type"] = type(outputs).__name__
     except Exception as err:
         return {**info, "error": student_error("build_cnn", err, "calling the model")}
-    info["params"] = int(model.count_params())
+    info["params"] = parameter_count(model)
     info["layers"] = _layers(model)
     info["compiled"] = bool(getattr(model, "compiled", False))
     optimizer = getattr(model, "optimizer", None) if info["compiled"] else None
@@ -183,20 +208,49 @@ def describe(student, input_shape, num_classes, x, labels, probs, logits, seed=0
     return info
 
 
-def train_and_predict(student, input_shape, num_classes, x_train, y_train, x_test, epochs, batch_size, seed=0):
-    """Build, train with a fixed budget, and return the outputs on the test images.
+def _fresh(model, seed):
+    """The same architecture with fresh weights from its own initializers, compiled as the student
+    compiled it, inside the strategy's scope; the model itself when it cannot be cloned
+    (a subclassed model, checked in the student's own process)."""
+    import keras
+
+    from cnnexercises import distribute
+
+    distribute.set_seed(int(seed))
+    try:
+        with distribute.get_strategy().scope():
+            clone = keras.models.clone_model(model)
+            clone.compile_from_config(model.get_compile_config())
+        return clone
+    except Exception:
+        return model
+
+
+def train_and_predict(built, input_shape, num_classes, x_train, y_train, x_test, epochs, batch_size, seed=0):
+    """Train the built architecture with a fixed budget and return the outputs on the test images.
 
     Args:
         x_train: `(N, H, W, C)`, y_train: `(N,)` ints, x_test: `(M, H, W, C)`.
         epochs, batch_size: the training budget (`fit(..., shuffle=True)`).
 
     Returns:
-        A dict: `error` (and `during`) when building, training or predicting raised, else
+        A dict: `error` (and `during`) when loading, training or predicting failed, else
         `outputs` `(M, K)` float32 and `history` (`fit`'s history: name -> list of floats).
     """
-    model, error = _build(student, input_shape, num_classes, seed)
-    if error is not None:
-        return {"error": error | {"during": "building"}}
+    unloadable = unloadable_error("build_cnn", "model", built)
+    if unloadable is not None:
+        return {"error": unloadable}
+    model = built["models"]["model"]
+    try:
+        size = len(json.dumps(model.get_config(), default=str))
+    except Exception:
+        size = 0
+    if size > MAX_CONFIG_BYTES:
+        return {"error": {"function": "build_cnn", "type": "ModelCarriesData", "during": "reading the model", "where": "",
+                          "message": f"the model's configuration is {size // 1024} KB: layers configured with arrays "
+                                     "(an initializer holding data) are not a network that learns. Use Keras' "
+                                     "initializers with their usual arguments."}}
+    model = _fresh(model, seed)
     try:
         history = model.fit(
             np.asarray(x_train, dtype=np.float32),
@@ -219,4 +273,8 @@ def train_and_predict(student, input_shape, num_classes, x_train, y_train, x_tes
     return {"outputs": _to_numpy(outputs), "history": history}
 
 
-PROBES = {"describe": describe, "train_and_predict": train_and_predict}
+BUILD_PARAMS = ("input_shape", "num_classes", "seed")
+PROBES = {
+    "describe": staged(build, describe, BUILD_PARAMS),
+    "train_and_predict": staged(build, train_and_predict, BUILD_PARAMS),
+}

@@ -1,7 +1,10 @@
 """Probes for ex05_vgg16_finetune: build the student's VGG16 classifier, train one step, look.
 
-They run where the student's code runs (the isolated child under `cnnex grade`) and
-return plain data (flags, names, small arrays); the checks in
+Each probe is staged (`autograder.probes.staged`): the student's functions run in the
+student's process, which saves the model they return; under `cnnex grade` every
+measurement (structure, outputs, the training step, the learning rate, what the base
+receives) is made on the saved model in a process that never ran the student's code. The
+probes return plain data (flags, names, small arrays); the checks in
 `autograder/exercises/ex05_vgg16_finetune.py` judge it. Models are built with
 `weights=None` and small inputs, so nothing is downloaded.
 
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.probes import build_in_scope, error_text, student_error
+from autograder.probes import build_in_scope, error_text, staged, student_error, unloadable_error
 
 BASE_NAME = "vgg16"
 
@@ -104,8 +107,20 @@ def _learning_rate(model):
         return None
 
 
-def after_build(student, num_classes, input_shape, x, labels, seed=0):
-    """Build the classifier, describe it, run it on `x`, train one step.
+def build_classifier(student, num_classes, input_shape, seed=0):
+    """Build the student's classifier: `{"models": {"model": m}, "type": ...}`, or the error."""
+    import keras
+
+    model, error = _build(student, num_classes, input_shape, seed)
+    if error is not None:
+        return {"error": error}
+    if not isinstance(model, keras.Model):
+        return {"is_model": False, "type": type(model).__name__}
+    return {"models": {"model": model}, "type": type(model).__name__}
+
+
+def after_build(built, num_classes, input_shape, x, labels, seed=0):
+    """Describe the built classifier, run it on `x`, train one step.
 
     Args:
         x: `(B, H, W, 3)` raw RGB in [0, 255]; labels: `(B,)` ints.
@@ -114,9 +129,10 @@ def after_build(student, num_classes, input_shape, x, labels, seed=0):
         A dict: `error`, or `_structure`'s facts plus `outputs` `(B, ...)` and `step`
         (`changed` per weight, in `weights` order, or `error`).
     """
-    model, error = _build(student, num_classes, input_shape, seed)
+    error = unloadable_error("build_vgg16_classifier", "model", built)
     if error is not None:
-        return {"error": error}
+        return {"is_model": True, "type": built.get("type"), "error": error}
+    model = built["models"]["model"]
     info = _structure(model)
     if not info["is_model"]:
         return info
@@ -151,48 +167,59 @@ def _frozen_classifier(num_classes, input_shape, seed):
     return model
 
 
-def after_unfreeze(student, num_classes, input_shape, x, labels, learning_rate, seed=0):
-    """Train a frozen VGG16 classifier's head one step, `unfreeze_top_block`, train one more step.
+def unfreeze(student, num_classes, input_shape, x, labels, learning_rate, seed=0):
+    """Train a frozen VGG16 classifier's head one step, then call the student's `unfreeze_top_block`.
 
     The first step is what the notebook does before fine-tuning (and it lets Keras build
-    its training function and optimizer), so a model that is not recompiled after its
-    layers change keeps training the old set of weights, or fails.
-    `learning_rate=None` calls `unfreeze_top_block(model)` with its default.
+    its training function and optimizer). `learning_rate=None` calls
+    `unfreeze_top_block(model)` with its default.
 
     Returns:
-        A dict: `error`, or `_structure`'s facts about the returned model plus
-        `returned` (the type `unfreeze_top_block` returned), `learning_rate` (of the
-        model's optimizer, or None) and `step` (`changed` per weight, or `error`).
+        `{"models": {"model": what to measure}, "returned": the type it returned}`, or the error.
     """
-    unfreeze = student.unfreeze_top_block
+    import keras
+
     model = _frozen_classifier(num_classes, input_shape, seed)
     first = _train_step(model, x, labels)
     if "error" in first:
         raise RuntimeError(f"training the frozen classifier failed: {first['error']}")
     try:
         if learning_rate is None:  # the function's own default
-            returned = unfreeze(model)
+            returned = student.unfreeze_top_block(model)
         else:
-            returned = unfreeze(model, learning_rate=float(learning_rate))
+            returned = student.unfreeze_top_block(model, learning_rate=float(learning_rate))
     except NotImplementedError:
         raise
     except Exception as err:
         return {"error": student_error("unfreeze_top_block", err, "unfreezing")}
-    info = {"returned": type(returned).__name__}
-    import keras
-
     target = returned if isinstance(returned, keras.Model) else model
+    return {"models": {"model": target}, "returned": type(returned).__name__}
+
+
+def after_unfreeze(built, num_classes, input_shape, x, labels, learning_rate, seed=0):
+    """Measure the model `unfreeze_top_block` left: its structure, learning rate and one more step.
+
+    Returns:
+        A dict: `error`, or `_structure`'s facts about the returned model plus
+        `returned` (the type `unfreeze_top_block` returned), `learning_rate` (of the
+        model's optimizer, or None) and `step` (`changed` per weight, or `error`).
+    """
+    error = unloadable_error("unfreeze_top_block", "model", built)
+    if error is not None:
+        return {"error": error}
+    target = built["models"]["model"]
+    info = {"returned": str(built.get("returned"))}
     info.update(_structure(target))
     info["learning_rate"] = _learning_rate(target)
     info["step"] = _train_step(target, x, labels)
     return info
 
 
-def base_input(student, num_classes, input_shape, x, seed=0):
+def base_input(built, num_classes, input_shape, x, seed=0):
     """What the "vgg16" sub-model receives when the whole model is called on raw `x`.
 
     The base's `call` is wrapped for one eager forward pass to record its input, so this
-    works whatever the model does in front of the base (a Lambda, keras.ops, a layer).
+    works whatever the model does in front of the base (a layer, keras.ops).
 
     Returns:
         A dict: `error`, or `base_found`, `calls` (how many times the base ran) and
@@ -200,11 +227,10 @@ def base_input(student, num_classes, input_shape, x, seed=0):
     """
     import keras
 
-    model, error = _build(student, num_classes, input_shape, seed)
+    error = unloadable_error("build_vgg16_classifier", "model", built)
     if error is not None:
-        return {"error": error}
-    if not isinstance(model, keras.Model):
-        return {"is_model": False, "type": type(model).__name__}
+        return {"is_model": True, "error": error}
+    model = built["models"]["model"]
     base = _base(model)
     if base is None:
         return {"is_model": True, "base_found": False, "layer_names": [str(layer.name) for layer in model.layers]}
@@ -225,4 +251,9 @@ def base_input(student, num_classes, input_shape, x, seed=0):
     return {"is_model": True, "base_found": True, "calls": len(seen), "seen": seen[0] if seen else None}
 
 
-PROBES = {"after_build": after_build, "after_unfreeze": after_unfreeze, "base_input": base_input}
+_BUILD = ("num_classes", "input_shape", "seed")
+PROBES = {
+    "after_build": staged(build_classifier, after_build, _BUILD),
+    "after_unfreeze": staged(unfreeze, after_unfreeze, _BUILD + ("x", "labels", "learning_rate")),
+    "base_input": staged(build_classifier, base_input, _BUILD),
+}

@@ -1,8 +1,10 @@
 """The gradebook: one CSV row per submission, one column per check, and the total.
 
-Columns: `submission, total, max_score, <check 1>, ..., <check n>, notes`. A check
-column holds the points earned; `notes` says what went wrong beyond wrong answers
-(a file that could not be read, timeouts, crashes) or that a submission was not graded.
+Columns: `submission, total, max_score, <check 1>, ..., <check n>, source, notes`. A
+check column holds the points earned; `source` is the file the row grades (a path, or
+`archive.zip:member`); `notes` says what went wrong beyond wrong answers (a file that
+could not be read, timeouts, crashes), that a submission was not graded, or that a file
+was skipped. Text cells are written so that a spreadsheet never runs them as formulas.
 Named `gradebook` so that it does not shadow the standard library's `csv`.
 """
 
@@ -14,10 +16,11 @@ import json
 from pathlib import Path
 
 from autograder.errors import GraderError
+from autograder.reports import safe
 from autograder.reports.gradescope import write_atomic
 
 FIRST = ["submission", "total", "max_score"]
-LAST = ["notes"]
+LAST = ["source", "notes"]
 NOTEWORTHY = ("NOT_IMPLEMENTED", "ERROR", "POLICY", "TIMEOUT", "MEMORY", "CRASHED")
 
 
@@ -25,9 +28,9 @@ def _points(x: float) -> str:
     return f"{x:g}"
 
 
-def row(name: str, check_names: list[str], doc: dict | None, note: str = "") -> dict:
+def row(name: str, check_names: list[str], doc: dict | None, note: str = "", source: str = "") -> dict:
     """The gradebook row of one submission from its Gradescope document (None: not graded)."""
-    out = {"submission": name, "notes": note}
+    out = {"submission": name, "source": source, "notes": note}
     if doc is None:
         return out
     tests = {t.get("name"): t for t in doc.get("tests", [])}
@@ -51,12 +54,16 @@ def row(name: str, check_names: list[str], doc: dict | None, note: str = "") -> 
 
 def write(path: str | Path, check_names: list[str], rows: list[dict]) -> None:
     """Write the gradebook atomically, rows sorted by submission name."""
-    header = FIRST + list(check_names) + LAST
+    write_csv(path, FIRST + list(check_names) + LAST, rows)
+
+
+def write_csv(path: str | Path, header: list[str], rows: list[dict]) -> None:
+    """Write `rows` (dicts keyed by `header`) atomically, sorted by their `submission` (stable)."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=header, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for r in sorted(rows, key=lambda r: r["submission"]):
-        writer.writerow(r)
+        writer.writerow({k: safe.csv_cell(v) if k in ("submission", "source", "notes") else v for k, v in r.items()})
     write_atomic(path, buf.getvalue())
 
 

@@ -13,6 +13,7 @@ import html
 import math
 
 from autograder.checks import PASSED, Result
+from autograder.reports import safe
 
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b")
 _STYLE = """
@@ -42,12 +43,7 @@ def history_svg(history: dict, width: int = 420, height: int = 220) -> str:
     Returns:
         The SVG markup (empty when there is nothing numeric to draw).
     """
-    series = {}
-    for name, values in (history or {}).items():
-        if isinstance(values, (list, tuple)):
-            points = [float(v) for v in values[:1000] if isinstance(v, (int, float)) and math.isfinite(v)]
-            if points:
-                series[str(name)] = points
+    series = {name: points for name, points in safe.history(history).items() if points}
     charts = [
         {k: v for k, v in series.items() if "loss" in k},
         {k: v for k, v in series.items() if "loss" not in k},

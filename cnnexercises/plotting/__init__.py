@@ -1,4 +1,4 @@
-"""Figures for the exercises; every function returns a `matplotlib.figure.Figure`.
+"""Figures for the exercises; every function returns a `matplotlib.figure.Figure` and shows it in Jupyter.
 
     kernel_sweep      a kernel sliding over a padded input, and the output grid it fills
     conv_output       an image, a kernel and the convolution result side by side
@@ -10,8 +10,9 @@
     clip_strip        the frames of a video clip side by side
     clip_animation    a video clip played in a loop (HTML in Jupyter, `.save("clip.gif")`)
 
-Nothing calls `plt.show()` or registers figures with pyplot: in Jupyter the returned
-Figure displays itself; in a script call `fig.savefig(path)`. Keras is imported only by
+Nothing calls `plt.show()` or registers figures with pyplot. In a Jupyter kernel each
+figure is shown once, as soon as it is made, whether or not it ends its cell (with any
+matplotlib backend); in a script nothing is shown: call `fig.savefig(path)`. Keras is imported only by
 `filters` and `feature_maps`, when given a model.
 """
 
