@@ -238,39 +238,3 @@ def test_isolated_grading_costs_a_hang_or_a_crash_only_the_check_it_hits(tmp_pat
     assert statuses[[c.name for c in FAST if c.hidden][0]] == "CRASHED"
     assert all(statuses[c.name] == PASSED for c in EXERCISE.checks_for(["conv3d_params"]))
     assert hangs["score"] == 3  # conv3d_params; the uncompiled model fails the rest
-
-
-# --------------------------------------------------------------------------- the notebook, in a real kernel
-
-
-def execute(nb, tmp_path):
-    nbclient = pytest.importorskip("nbclient")
-    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}}).execute()
-    return [out for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])]
-
-
-@pytest.mark.slow
-def test_solution_notebook_runs_shows_clips_and_ends_at_full_public_marks(tmp_path):
-    from autograder.release import split_cells, to_notebook
-
-    nb = to_notebook(split_cells(solution_path("ex07").read_text()), "ex07_video")
-    outputs = execute(nb, tmp_path)
-    assert not [o for o in outputs if o.get("output_type") == "error"]
-    text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
-    assert "ex07_video: 10/10 points" in text, text[-2000:]
-    assert "per-frame CNN, test accuracy: 0.2" in text or "per-frame CNN, test accuracy: 0.3" in text, text
-    pictures = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert len(pictures) >= 4  # two clip strips, the training curves, the confusion matrix
-    assert any("<script" in o.get("data", {}).get("text/html", "") for o in outputs)  # the animation
-
-
-@pytest.mark.slow
-def test_untouched_notebook_runs_all_without_a_traceback(tmp_path):
-    import nbformat
-
-    nb = nbformat.read(assignment_path("ex07", ".ipynb"), as_version=4)
-    outputs = execute(nb, tmp_path)
-    assert not [o for o in outputs if o.get("output_type") == "error"]
-    text = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
-    assert "Write `build_video_classifier` first." in text and "ex07_video: 0/10 points" in text
