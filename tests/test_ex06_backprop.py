@@ -321,6 +321,7 @@ def test_mistake_fails_and_is_named_in_the_hint(tmp_path, function, mutant):
     failed = failures(report, function)
     assert failed, f"{mutant}: every check of {function} passed"
     assert hint_of("ex06", function, mutant) in failure_text(report, function), failure_text(report)
+    assert mutant in {r.mistake for r in failed}  # named for the instructors' reports too
     # a wrong kernel layout can also make the student's own code raise on a non-square kernel
     assert {r.status for r in failed} <= {"failed", ERROR}, failure_text(report)
 

@@ -63,6 +63,7 @@ def test_conv3d_params_mistake_fails_and_is_named_in_the_hint(tmp_path, mutant):
     report = check_student(tmp_path, "ex07", {"conv3d_params": source}, functions=["conv3d_params"])
     assert failures(report, "conv3d_params")
     assert hint_of("ex07", "conv3d_params", mutant) in failure_text(report), failure_text(report)
+    assert mutant in {r.mistake for r in failures(report)}
 
 
 def test_conv3d_params_every_check_fails_on_some_mistake_and_a_float_is_refused(tmp_path):
@@ -102,6 +103,7 @@ def test_model_mistake_fails_a_fast_check_with_its_hint(name):
     bad = [r for r in results if not r.passed]
     assert bad, name
     assert any(mutant.hint in r.output for r in bad), "\n".join(r.output for r in bad)
+    assert name in {r.mistake for r in bad}
 
 
 def test_every_fast_check_fails_on_some_known_mistake():

@@ -130,7 +130,7 @@ def _counts(ctx, cases):
         expected = _conv3d_count(*args)
         if isinstance(got, bool) or not isinstance(got, (int, np.integer)) or got != expected:
             hint = next(
-                (m.hint for m in EXERCISE.mutants["conv3d_params"]
+                (m.diagnosis for m in EXERCISE.mutants["conv3d_params"]
                  if all(m.impl(*a) == g for a, (_, g) in zip(cases, answers))),
                 "return an int: `kt * kh * kw * C * F`, plus `F` biases when `use_bias`.",
             )
@@ -267,7 +267,7 @@ def no_accuracy_metric(input_shape=(8, 32, 32, 1), num_classes=4):
 
 
 def _hint(name: str) -> str:
-    return next(m.hint for m in EXERCISE.mutants[FUNCTION] if m.name == name)
+    return next(m.diagnosis for m in EXERCISE.mutants[FUNCTION] if m.name == name)
 
 
 # --------------------------------------------------------------------------- helpers
