@@ -428,13 +428,13 @@ targets = conv2d(train, sobel)                                             # (2,
 with feedback.needs("fit_kernel", "conv2d_backward"):
     losses = [np.mean((conv2d(train, fit_kernel(train, targets, 3, steps=s)) - targets) ** 2) for s in range(0, 201, 20)]
     learnt = fit_kernel(train, targets, 3)
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.4), layout="constrained")
     for ax, k, title in ((axes[0], sobel, "true kernel"), (axes[1], learnt, "learnt kernel")):
         ax.imshow(k[:, :, 0, 0], cmap="RdBu_r", vmin=-2, vmax=2)
         ax.set_title(title)
         ax.set_xticks([]), ax.set_yticks([])
         for (r, c_), value in np.ndenumerate(k[:, :, 0, 0]):
-            ax.text(c_, r, f"{value:.2f}", ha="center", va="center")
+            ax.text(c_, r, f"{value:.2f}", ha="center", va="center", color="white" if abs(value) > 1.2 else "black")
     axes[2].semilogy(range(0, 201, 20), losses, marker="o")
     axes[2].set_xlabel("step")
     axes[2].set_ylabel("mean squared error")

@@ -20,7 +20,9 @@ Decisions (documented for students in the notebook):
   (every frame, no order) 0.32-0.33 (`benchmarks/calibrate_ex07_accuracy.py`). Slow
   learners stay low under this budget: Conv3D + global *average* pooling + Adam(1e-3)
   0.63-0.88, a per-frame CNN + GRU 0.23-0.74 (seeds 0-2). `ACCURACY_BAR` (0.55) sits
-  0.22 above the best time-blind run.
+  0.22 above the best time-blind run, and above what any model blind to the order can
+  reach at all: a clip played backwards is a clip of the opposite direction with the same
+  frames, so without the order only the axis can be known, 0.50 at most.
 - Time reversal: played backwards, a "left" clip is a "right" clip (and "up" a "down").
   A model that uses the order of time flips its answer for most clips; one that only
   sees motion blur, or frames as a set, answers the same. `FLIP_BAR` is, of the held-out
