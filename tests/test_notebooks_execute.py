@@ -30,6 +30,8 @@ IMAGES = {
     "ex03_parameters": (0, 0),
     "ex04_keras_cnn": (6, 0),        # curves, confusion, predictions, filters, feature maps... see test
     "ex05_vgg16_finetune": (3, 1),   # curves, feature maps of a photo, filters
+    "ex06_backprop": (1, 0),         # true and learnt kernel, loss curve (pyplot)
+    "ex07_video": (4, 2),            # two clip strips, curves, confusion (the animation is HTML)
 }
 
 
