@@ -441,7 +441,10 @@ def grade(
                  for i, item in enumerate(skipped)]
         _write_problems(out / "problems.csv", skipped)
         gradebook.write(out / "gradebook.csv", [c.name for c in ex.checks], rows)
-        class_report.finish(out, ex.name, [s.name for s in subs], errors)
+        try:
+            class_report.finish(out, ex.name, [s.name for s in subs], errors)
+        except Exception as err:  # the class report is an extra: it never costs the batch its gradebook
+            stream.write(f"class report not written: {type(err).__name__}: {safe.text(err, 300)}\n")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     order = {s.name: i for i, s in enumerate(subs)}

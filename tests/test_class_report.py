@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import io
 import json
 import os
 import re
@@ -27,6 +28,7 @@ from autograder import exercises
 from autograder.checks import Result
 from autograder.cli import main
 from autograder.errors import GraderError
+from autograder.grading import Options, grade
 from autograder.loading import load
 from autograder.reports import class_report, mistakes
 from autograder.reports.class_page import page
@@ -307,6 +309,22 @@ def test_cnnex_grade_writes_the_mistake_of_each_check_and_the_report(tmp_path, c
     assert "flipped_kernel" in html and "Bob" not in html
     assert main(["report", str(out)]) == 0
     assert (out / "report.html").read_text() == html
+
+
+def test_a_report_that_fails_costs_the_batch_nothing_else(tmp_path, monkeypatch):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copy(solution_path("ex01"), folder / "ada.py")
+
+    def broken(*args):
+        raise ValueError("a bug in the report")
+
+    monkeypatch.setattr(class_report, "summarise", broken)
+    stream = io.StringIO()
+    summary = grade("ex01", [folder], tmp_path / "out", Options(jobs=1), stream=stream)
+    assert [o.score for o in summary.graded] == [EX01.max_score()]
+    assert (tmp_path / "out" / "gradebook.csv").exists() and (tmp_path / "out" / "mistakes.csv").exists()
+    assert "class report not written: ValueError: a bug in the report" in stream.getvalue()
 
 
 # --------------------------------------------------------------------------- nbgrader
