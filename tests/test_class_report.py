@@ -21,7 +21,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from helpers_class import EXPECTED, SIZE, STUB, write_class
+from helpers_class import EXPECTED, SIZE, write_class
 from helpers_exercises import solution_path
 
 from autograder import exercises

@@ -24,7 +24,7 @@ import json
 import math
 from pathlib import Path
 
-from autograder.checks import NOT_IMPLEMENTED, PASSED, Result, mistake_hint
+from autograder.checks import CRASHED, ERROR, FAILED, MEMORY, NOT_IMPLEMENTED, POLICY, TIMEOUT, Result, mistake_hint
 from autograder.errors import GraderError, UnknownExercise
 from autograder.reports import mistakes
 from autograder.reports.gradebook import from_results
@@ -35,7 +35,7 @@ RECORD = "report"  # its key in OUT/<name>/grading.json
 DATA = "report_data.json"
 PAGE = "report.html"
 MISTAKES = "mistakes.csv"
-TROUBLE = ("TIMEOUT", "MEMORY", "CRASHED", "POLICY", "ERROR")  # not a wrong answer: the code did not run to the end
+TROUBLE = (TIMEOUT, MEMORY, CRASHED, POLICY, ERROR)  # not a wrong answer: the code did not run to the end
 EXAMPLES = 2
 MAX_EPOCHS = 1000
 MAX_SERIES = 12
@@ -287,7 +287,7 @@ def summarise(table: list[dict], data: dict) -> ClassSummary:
         hidden[check] = r["hidden"] == "true"
         if r["mistake"]:
             made.setdefault((function, r["mistake"]), {}).setdefault(sub, []).append(check)
-        elif status == "failed":
+        elif status == FAILED:
             unnamed[check].add(sub)
         if status in TROUBLE:
             trouble[status].add(sub)
