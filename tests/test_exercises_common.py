@@ -22,6 +22,11 @@ POINTS = {
 }
 
 
+def test_every_numpy_exercise_has_its_points_pinned_here():
+    """A new NumPy exercise is not skipped silently by the tests below."""
+    assert sorted(POINTS) == [n for n in exercises.available() if not exercises.get(n).uses_keras]
+
+
 @pytest.mark.parametrize("name", sorted(POINTS))
 def test_solution_scores_full_marks_public_and_hidden(name):
     ex = exercises.get(name)
