@@ -640,6 +640,13 @@ def _(ctx):
 def _(ctx):
     images, targets = _fit_data(ctx, (2, 8, 7, 1), SOBEL)
     start, _ = _fit_call(ctx, images, targets, 3, (3, 3, 1, 1), steps=0)
+    again, what = _fit_call(ctx, images, targets, 3, (3, 3, 1, 1), steps=0)
+    if not np.array_equal(again, start):
+        raise CheckFailed(
+            f"{what} returns the same starting kernel every time",
+            "two calls with the same seed started from different kernels",
+            "draw the starting kernel from `np.random.default_rng(seed)`, so that `seed` decides it.",
+        )
     frozen, what = _fit_call(ctx, images, targets, 3, (3, 3, 1, 1), steps=20, learning_rate=0.0)
     if not np.allclose(frozen, start, rtol=1e-12, atol=1e-12):
         raise CheckFailed(
