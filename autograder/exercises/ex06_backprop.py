@@ -569,6 +569,8 @@ def _gradient_case(ctx, name, shape, eps, params, exact=False):
             if mutant.name != "x_not_restored" and matches(got, mutant.impl(f, x.copy(), eps), 1e-7, 1e-9):
                 hint = mutant.diagnosis
                 break
+        if got.shape == expected.shape:  # finite differences differ in late digits: say by how much
+            problem += f"\nlargest difference {np.max(np.abs(got - expected)):.2g} (tolerance {rtol:g} relative)"
         raise CheckFailed(what, problem, hint)
     if info.get("x_changed"):
         raise CheckFailed(f"{what} leaves `x` unchanged", "the caller's `x` was changed",
