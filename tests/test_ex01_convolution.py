@@ -290,3 +290,11 @@ def test_checking_a_numpy_exercise_does_not_import_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["True", "False", "False"]
+
+
+def test_float_of_an_array_bias_is_explained(tmp_path):
+    path = edited(tmp_path, ("    bias = np.asarray(bias, dtype=np.float64).reshape(())  # a number, or shape (1, 1, 1)\n", ""))
+    report = check_file(EX, path)
+    (step,) = [r for r in report.results if r.function == "conv_single_step"]
+    assert not step.passed and "bias=array (1, 1, 1)" in step.output
+    assert "Add it as a number" in step.output

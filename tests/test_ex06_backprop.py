@@ -13,6 +13,7 @@ import sys
 import numpy as np
 import pytest
 from helpers_exercises import (
+    assignment_path,
     check_student,
     failure_text,
     failures,
@@ -20,6 +21,7 @@ from helpers_exercises import (
     hint_of,
     mutant_names,
     solution_path,
+    student_file,
 )
 
 from autograder import exercises
@@ -319,6 +321,7 @@ def test_mistake_fails_and_is_named_in_the_hint(tmp_path, function, mutant):
     failed = failures(report, function)
     assert failed, f"{mutant}: every check of {function} passed"
     assert hint_of("ex06", function, mutant) in failure_text(report, function), failure_text(report)
+    assert mutant in {r.mistake for r in failed}  # named for the instructors' reports too
     # a wrong kernel layout can also make the student's own code raise on a non-square kernel
     assert {r.status for r in failed} <= {"failed", ERROR}, failure_text(report)
 
@@ -444,6 +447,12 @@ def test_correct_alternative_scores_full_marks(tmp_path, style):
     assert report.score == EX.max_score()
 
 
+def test_fit_kernel_that_ignores_the_seed_is_told_so(tmp_path):
+    source = fit().replace("np.random.default_rng(seed).normal(", "np.random.default_rng().normal(")
+    report = check_student(tmp_path, "ex06", {"fit_kernel": source}, functions=["fit_kernel"])
+    assert "draw the starting kernel from `np.random.default_rng(seed)`" in failure_text(report)
+
+
 def test_fit_kernel_uses_the_students_own_backward_pass(tmp_path):
     report = check_student(
         tmp_path, "ex06", {"conv2d_backward": MISTAKES["conv2d_backward", "kernel_batch_mean"]}, functions=["fit_kernel"]
@@ -493,3 +502,50 @@ def test_checking_never_imports_tensorflow_or_keras():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+# --------------------------------------------------------------------------- isolated grading, hostile submissions
+
+HOSTILE = {
+    # name -> (replacements, expected score out of 23, {function: status of its checks})
+    "honest": ({}, 23, {}),
+    "loops_in_numerical_gradient": (
+        {"numerical_gradient": "def numerical_gradient(f, x, eps=1e-5):\n    while True:\n        pass\n"},
+        19, {"numerical_gradient": "TIMEOUT"}),
+    "reaches_the_grader_through_f": (
+        {"numerical_gradient": "def numerical_gradient(f, x, eps=1e-5):\n"
+                               "    grader = f.__globals__\n    return np.zeros(np.shape(x))\n"},
+        19, {"numerical_gradient": "POLICY"}),
+    "exits_in_max_pooling_backward": (
+        {"max_pooling2d_backward": "def max_pooling2d_backward(d_out, images, pool_size=2, strides=None, "
+                                   "padding='valid'):\n    import os\n    os._exit(3)\n"},
+        17, {"max_pooling2d_backward": "CRASHED"}),
+    "forges_a_gradient_object": (
+        {"conv2d_backward": "class Anything:\n    def __eq__(self, other):\n        return True\n\n\n"
+                            "def conv2d_backward(d_out, images, kernel, strides=1, padding='valid'):\n"
+                            "    return Anything(), Anything(), Anything()\n"},
+        10, {"conv2d_backward": "failed", "fit_kernel": "not passed"}),  # fit_kernel uses it
+}
+
+
+@pytest.mark.slow
+def test_isolated_grading_of_hostile_submissions_costs_only_the_checks_they_hit(tmp_path):
+    import json
+
+    from autograder.grading import Options, grade
+
+    subs = tmp_path / "submissions"
+    subs.mkdir()
+    for name, (replacements, _, _) in HOSTILE.items():
+        student_file(subs, "ex06", replacements, name=f"{name}.py")
+    (subs / "stub.ipynb").write_bytes(assignment_path("ex06").read_bytes())
+    summary = grade("ex06", [subs], tmp_path / "out", Options(timeout=3, memory_mb=512, jobs=2))
+    assert not summary.failed
+    expected = {**HOSTILE, "stub": ({}, 0, {f: "NOT_IMPLEMENTED" for f in EX.functions})}
+    for name, (_, total, statuses) in expected.items():
+        doc = json.loads((tmp_path / "out" / name / "results.json").read_text())
+        assert doc["score"] == total and doc["max_score"] == 23, (name, doc["score"], doc["tests"])
+        for test in doc["tests"]:
+            function, status = test["tags"]
+            wanted = statuses.get(function, PASSED)
+            assert status != PASSED if wanted == "not passed" else status == wanted, (name, test["name"], status)

@@ -63,6 +63,7 @@ def test_conv3d_params_mistake_fails_and_is_named_in_the_hint(tmp_path, mutant):
     report = check_student(tmp_path, "ex07", {"conv3d_params": source}, functions=["conv3d_params"])
     assert failures(report, "conv3d_params")
     assert hint_of("ex07", "conv3d_params", mutant) in failure_text(report), failure_text(report)
+    assert mutant in {r.mistake for r in failures(report)}
 
 
 def test_conv3d_params_every_check_fails_on_some_mistake_and_a_float_is_refused(tmp_path):
@@ -102,6 +103,7 @@ def test_model_mistake_fails_a_fast_check_with_its_hint(name):
     bad = [r for r in results if not r.passed]
     assert bad, name
     assert any(mutant.hint in r.output for r in bad), "\n".join(r.output for r in bad)
+    assert name in {r.mistake for r in bad}
 
 
 def test_every_fast_check_fails_on_some_known_mistake():
@@ -155,18 +157,18 @@ def test_a_model_blind_to_the_order_of_time_fails_accuracy_and_reversal_with_its
         assert mutant.hint in results[1].output, results[1].output
 
 
-def per_frame_cnn_then_gru(input_shape=(8, 32, 32, 1), num_classes=4):
-    """A valid design of the other family: a per-frame CNN read in order by a GRU, logits out."""
+def per_frame_cnn_then_conv1d(input_shape=(8, 32, 32, 1), num_classes=4):
+    """A valid design of the other family: a per-frame CNN read in order by a Conv1D, logits out."""
     import keras
 
     layers = keras.layers
     model = keras.Sequential([
         keras.Input(shape=input_shape),
-        layers.TimeDistributed(layers.Conv2D(16, 3, padding="same", activation="relu")),
+        layers.TimeDistributed(layers.Conv2D(8, 3, padding="same", activation="relu")),
         layers.TimeDistributed(layers.MaxPooling2D(2)),
-        layers.TimeDistributed(layers.Conv2D(16, 3, padding="same", activation="relu")),
-        layers.TimeDistributed(layers.GlobalMaxPooling2D()),  # (N, T, 16) in order
-        layers.GRU(32),
+        layers.TimeDistributed(layers.Flatten()),  # (N, T, D) in order, positions kept
+        layers.Conv1D(32, 3, activation="relu"),   # over time
+        layers.GlobalMaxPooling1D(),
         layers.Dense(num_classes),
     ])
     model.compile(optimizer=keras.optimizers.Adam(3e-3),
@@ -175,8 +177,8 @@ def per_frame_cnn_then_gru(input_shape=(8, 32, 32, 1), num_classes=4):
 
 
 @pytest.mark.slow
-def test_a_per_frame_cnn_followed_by_a_recurrent_layer_with_logits_gets_full_marks():
-    results = run(EXERCISE.checks_for([FUNCTION]), as_student(per_frame_cnn_then_gru))
+def test_a_per_frame_cnn_followed_by_a_temporal_convolution_with_logits_gets_full_marks():
+    results = run(EXERCISE.checks_for([FUNCTION]), as_student(per_frame_cnn_then_conv1d))
     assert [r.output for r in results if not r.passed] == []
 
 
@@ -200,3 +202,41 @@ def test_grading_clips_are_fixed_and_their_labels_are_balanced():
     (x_train, y_train), (x_test, y_test) = ex07.grading_data()
     assert x_train.shape == (ex07.N_TRAIN, *ex07.GRADING_SHAPE) and x_test.shape == (ex07.N_TEST, *ex07.GRADING_SHAPE)
     assert np.bincount(y_test).tolist() == [ex07.N_TEST // 4] * 4
+
+
+# --------------------------------------------------------------------------- isolated grading, hostile submissions
+
+HANGS_ON_SIX_CLASSES = '''
+def build_video_classifier(input_shape=(8, 32, 32, 1), num_classes=4):
+    check_arguments(input_shape, num_classes)
+    if num_classes == 6:
+        while True:
+            pass
+    if input_shape[0] == 10:
+        import os
+        os._exit(3)
+    return keras.Sequential([keras.Input(shape=tuple(input_shape)), layers.Flatten(), layers.Dense(num_classes)])
+'''
+
+
+@pytest.mark.slow
+def test_isolated_grading_costs_a_hang_or_a_crash_only_the_check_it_hits(tmp_path):
+    import json
+
+    from autograder.grading import Options, grade
+    from helpers_exercises import student_file
+
+    subs = tmp_path / "submissions"
+    subs.mkdir()
+    student_file(subs, "ex07", {FUNCTION: HANGS_ON_SIX_CLASSES}, name="hangs.py")
+    (subs / "stub.ipynb").write_bytes(assignment_path("ex07").read_bytes())
+    summary = grade("ex07", [subs], tmp_path / "out", Options(timeout=20, jobs=1))
+    assert not summary.failed
+    stub = json.loads((tmp_path / "out" / "stub" / "results.json").read_text())
+    assert stub["score"] == 0 and {t["tags"][1] for t in stub["tests"]} == {NOT_IMPLEMENTED}
+    hangs = json.loads((tmp_path / "out" / "hangs" / "results.json").read_text())
+    statuses = {t["name"]: t["tags"][1] for t in hangs["tests"]}
+    assert statuses[[c.name for c in FAST if "(5, 20, 24, 3)" in c.name][0]] == "TIMEOUT"
+    assert statuses[[c.name for c in FAST if c.hidden][0]] == "CRASHED"
+    assert all(statuses[c.name] == PASSED for c in EXERCISE.checks_for(["conv3d_params"]))
+    assert hangs["score"] == 3  # conv3d_params; the uncompiled model fails the rest

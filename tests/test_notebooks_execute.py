@@ -32,8 +32,8 @@ IMAGES = {
     "ex04_keras_cnn": (5, 3),
     # curves, the photo's feature maps (need your functions), VGG16's first filters
     "ex05_vgg16_finetune": (3, 1),
-    "ex06_backprop": (1, 0),
-    "ex07_video": (4, 2),
+    "ex06_backprop": (1, 0),         # true and learnt kernel, loss curve (pyplot)
+    "ex07_video": (4, 2),            # two clip strips, curves, confusion (the animation is HTML)
 }
 
 

@@ -383,7 +383,7 @@ for _name, (_hint, _flags) in _FIT_MUTANTS.items():
 
 
 def _hint(function: str, name: str) -> str:
-    return next(m.hint for m in EXERCISE.mutants[function] if m.name == name)
+    return next(m.diagnosis for m in EXERCISE.mutants[function] if m.name == name)
 
 
 # --------------------------------------------------------------------------- conv2d_backward
@@ -419,7 +419,7 @@ def _diagnose_part(ctx, got, part, args, kwargs):
         except Exception:
             continue
         if matches(got, out[part]):
-            return mutant.hint
+            return mutant.diagnosis
     return ""
 
 
@@ -567,11 +567,14 @@ def _gradient_case(ctx, name, shape, eps, params, exact=False):
         hint = ""
         for mutant in EXERCISE.mutants["numerical_gradient"]:
             if mutant.name != "x_not_restored" and matches(got, mutant.impl(f, x.copy(), eps), 1e-7, 1e-9):
-                hint = mutant.hint
+                hint = mutant.diagnosis
                 break
+        if got.shape == expected.shape:  # finite differences differ in late digits: say by how much
+            problem += f"\nlargest difference {np.max(np.abs(got - expected)):.2g} (tolerance {rtol:g} relative)"
         raise CheckFailed(what, problem, hint)
     if info.get("x_changed"):
-        raise CheckFailed(f"{what} leaves `x` unchanged", "the caller's `x` was changed", X_NOT_RESTORED)
+        raise CheckFailed(f"{what} leaves `x` unchanged", "the caller's `x` was changed",
+                          _hint("numerical_gradient", "x_not_restored"))
 
 
 @EXERCISE.check("numerical_gradient: central differences of a smooth function", points=2)
@@ -639,6 +642,13 @@ def _(ctx):
 def _(ctx):
     images, targets = _fit_data(ctx, (2, 8, 7, 1), SOBEL)
     start, _ = _fit_call(ctx, images, targets, 3, (3, 3, 1, 1), steps=0)
+    again, what = _fit_call(ctx, images, targets, 3, (3, 3, 1, 1), steps=0)
+    if not np.array_equal(again, start):
+        raise CheckFailed(
+            f"{what} returns the same starting kernel every time",
+            "two calls with the same seed started from different kernels",
+            "draw the starting kernel from `np.random.default_rng(seed)`, so that `seed` decides it.",
+        )
     frozen, what = _fit_call(ctx, images, targets, 3, (3, 3, 1, 1), steps=20, learning_rate=0.0)
     if not np.allclose(frozen, start, rtol=1e-12, atol=1e-12):
         raise CheckFailed(

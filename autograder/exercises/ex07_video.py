@@ -14,14 +14,20 @@ Decisions (documented for students in the notebook):
 - Training: the grader trains `build_video_classifier(GRADING_SHAPE, 4)` for `EPOCHS`
   epochs with batch size `BATCH_SIZE` on `N_TRAIN` clips it generates (small clips, so that
   grading one submission stays within seconds on a CPU) and scores the accuracy on
-  `N_TEST` other clips itself. Over seeds 0-4 a small Conv3D network reaches 0.96-1.00,
-  while a model that sees one frame, or every frame without their order (a per-frame
-  CNN pooled over time), stays at chance, 0.22-0.28 (`benchmarks/calibrate_ex07_accuracy.py`);
-  `ACCURACY_BAR` sits between them.
+  `N_TEST` other clips itself. Over seeds 0-4 the reference (two Conv3D, global max
+  pooling) reaches 1.00, a per-frame CNN read in order by a Conv1D 0.97-1.00 (seeds 0-2),
+  while a model that sees one frame reaches 0.24-0.28 and a per-frame CNN pooled over time
+  (every frame, no order) 0.32-0.33 (`benchmarks/calibrate_ex07_accuracy.py`). Slow
+  learners stay low under this budget: Conv3D + global *average* pooling + Adam(1e-3)
+  0.63-0.88, a per-frame CNN + GRU 0.23-0.74 (seeds 0-2). `ACCURACY_BAR` (0.55) sits
+  0.22 above the best time-blind run, and above what any model blind to the order can
+  reach at all: a clip played backwards is a clip of the opposite direction with the same
+  frames, so without the order only the axis can be known, 0.50 at most.
 - Time reversal: played backwards, a "left" clip is a "right" clip (and "up" a "down").
   A model that uses the order of time flips its answer for most clips; one that only
-  sees motion blur, or frames as a set, answers the same. `FLIP_BAR` is the share of
-  held-out clips whose predicted direction must flip.
+  sees motion blur, or frames as a set, answers the same. `FLIP_BAR` is, of the held-out
+  clips predicted right, the share whose prediction must flip: 1.00 for the reference,
+  0.00 for frames pooled without order, 0.06-0.33 for one frame (chance is 0.25).
 """
 
 from __future__ import annotations
@@ -51,13 +57,13 @@ EXERCISE.probes.update(probes_for(EXERCISE.name))
 
 GRADING_SHAPE = (6, 16, 16, 1)
 GRADING_CLASSES = 4
-N_TRAIN = 512
+N_TRAIN = 1024
 N_TEST = 400
 EPOCHS = 3
 BATCH_SIZE = 32
 SEED = 0
-ACCURACY_BAR = 0.70
-FLIP_BAR = 0.60
+ACCURACY_BAR = 0.55
+FLIP_BAR = 0.45
 OPPOSITE = np.array([1, 0, 3, 2])  # left <-> right, up <-> down
 FUNCTION = "build_video_classifier"
 
@@ -126,7 +132,7 @@ def _counts(ctx, cases):
         expected = _conv3d_count(*args)
         if isinstance(got, bool) or not isinstance(got, (int, np.integer)) or got != expected:
             hint = next(
-                (m.hint for m in EXERCISE.mutants["conv3d_params"]
+                (m.diagnosis for m in EXERCISE.mutants["conv3d_params"]
                  if all(m.impl(*a) == g for a, (_, g) in zip(cases, answers))),
                 "return an int: `kt * kh * kw * C * F`, plus `F` biases when `use_bias`.",
             )
@@ -263,7 +269,7 @@ def no_accuracy_metric(input_shape=(8, 32, 32, 1), num_classes=4):
 
 
 def _hint(name: str) -> str:
-    return next(m.hint for m in EXERCISE.mutants[FUNCTION] if m.name == name)
+    return next(m.diagnosis for m in EXERCISE.mutants[FUNCTION] if m.name == name)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -304,6 +310,8 @@ def _describe(ctx, input_shape=GRADING_SHAPE, num_classes=GRADING_CLASSES, batch
             "compile it, and `return` it.",
         )
     info["fixtures"] = {"labels": labels, "probs": probs, "logits": logits}
+    if (tuple(input_shape), num_classes) == (GRADING_SHAPE, GRADING_CLASSES) and isinstance(info.get("params"), int):
+        ctx.attach("params", info["params"])  # for the class report's accuracy-against-size plot
     return info
 
 
@@ -345,6 +353,12 @@ def _trained(ctx) -> dict:
             raise CheckFailed(what, "the predictions contain NaN: training diverged",
                               "lower the learning rate, and check that the loss matches the output layer.")
     return {**info, "what": what}
+
+
+def flipped_share(predicted, reversed_predicted, labels) -> float:
+    """Of the clips predicted right forwards, the share whose prediction backwards is the opposite direction."""
+    right = predicted == labels
+    return float(np.mean(reversed_predicted[right] == OPPOSITE[predicted[right]])) if right.any() else 0.0
 
 
 def _order_hint(predicted, reversed_predicted, accuracy=None) -> str:
@@ -465,19 +479,22 @@ def _(ctx):
 
 
 @EXERCISE.check(
-    f"build_video_classifier: played backwards, at least {FLIP_BAR:.0%} of the clips flip direction", points=2
+    f"build_video_classifier: played backwards, at least {FLIP_BAR:.0%} of the clips it gets right flip direction",
+    points=2,
 )
 def _(ctx):
     info = _trained(ctx)
+    _, (_, y_test) = grading_data()
     predicted = info["outputs"].argmax(axis=1)
     backwards = info["reversed_outputs"].argmax(axis=1)
-    flipped = float(np.mean(backwards == OPPOSITE[predicted]))
+    flipped = flipped_share(predicted, backwards, y_test)
     if flipped < FLIP_BAR:
         raise CheckFailed(
             f"{info['what']}: the predicted direction of a clip played backwards is the opposite one",
-            f"{flipped:.1%} of {N_TEST} clips flip (left <-> right, up <-> down), needs >= {FLIP_BAR:.0%}; "
-            f"{np.mean(backwards == predicted):.1%} keep the same answer",
+            f"{flipped:.1%} of the {int(np.sum(predicted == y_test))} held-out clips predicted right flip "
+            f"(left <-> right, up <-> down), needs >= {FLIP_BAR:.0%}; "
+            f"{np.mean(backwards == predicted):.1%} of all {N_TEST} clips keep the same answer",
             _order_hint(predicted, backwards) or "the model must use the order of the frames, not only "
             "which pixels changed: see the accuracy check.",
         )
-    return f"{flipped:.1%} of the clips flip direction when played backwards"
+    return f"{flipped:.1%} of the clips predicted right flip direction when played backwards"

@@ -6,10 +6,9 @@ Glossary: T frames, H/W a frame's height and width, C channels (1 or 3).
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from cnnexercises.jupyter import ShownOnce
-from cnnexercises.plotting._figure import displayable, grid, show_image, shows_itself
+from cnnexercises.plotting._figure import NotebookFigure, displayable, grid, show_image, shows_itself
 
 
 def _frames(clip):
@@ -55,23 +54,23 @@ def clip_strip(clip, title=None, max_frames=12):
 
 
 class ClipAnimation(ShownOnce):
-    """A clip played in a loop: shows itself in Jupyter (HTML with play controls), saves as a GIF.
+    """A clip played in a loop: shows itself once in Jupyter (HTML with play controls), saves as a GIF.
 
     Attributes:
         figure: the `matplotlib.figure.Figure` it draws on.
         animation: the `matplotlib.animation.FuncAnimation`.
     """
 
-    def __init__(self, figure, animation, frame_count=None):
+    def __init__(self, figure, animation, frames):
         self.figure = figure
         self.animation = animation
-        self.frame_count = frame_count
+        self.frames = frames
 
     def _repr_html_(self):
         return self.animation.to_jshtml(default_mode="loop")
 
     def _mimebundle(self) -> dict:
-        return {"text/html": self._repr_html_(), "text/plain": f"<ClipAnimation of {self.frame_count} frames>"}
+        return {"text/html": self._repr_html_(), "text/plain": f"<ClipAnimation of {self.frames} frames>"}
 
     def save(self, path, fps=5):
         """Write the animation to `path` (a `.gif` needs only Pillow)."""
@@ -90,8 +89,8 @@ def clip_animation(clip, title=None, interval=200, size=2.5):
         size: width and height of the figure in inches.
 
     Returns:
-        A `ClipAnimation`: in Jupyter it displays itself with play controls; elsewhere
-        `.save("clip.gif")`.
+        A `ClipAnimation`: in Jupyter it shows itself once, with play controls, as soon as it
+        is made; elsewhere `.save("clip.gif")`.
 
     Example:
         >>> "<script" in clip_animation(np.zeros((3, 8, 8)))._repr_html_()
@@ -101,7 +100,7 @@ def clip_animation(clip, title=None, interval=200, size=2.5):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     frames = _frames(clip)
-    fig = Figure(figsize=(size, size), layout="constrained")
+    fig = NotebookFigure(figsize=(size, size), layout="constrained")
     FigureCanvasAgg(fig)  # an Agg canvas: the animation renders without pyplot
     ax = fig.add_subplot()
     show_image(ax, frames[0], title="t=0")
@@ -115,4 +114,4 @@ def clip_animation(clip, title=None, interval=200, size=2.5):
         return (image,)
 
     animation = FuncAnimation(fig, draw, frames=len(frames), interval=int(interval), blit=False)
-    return ClipAnimation(fig, animation, len(frames)).present()  # shown once in Jupyter, as soon as it is made
+    return ClipAnimation(fig, animation, len(frames)).present()
