@@ -323,7 +323,8 @@ top, left = (300 - 224) // 2, (451 - 224) // 2
 photo = photo[top:top + 224, left:left + 224] * 255.0   # (224, 224, 3), raw 0..255 like a camera
 
 with feedback.needs("vgg16_preprocess"):
-    plotting.feature_maps(vgg16_base, vgg16_preprocess(photo), layers=["block1_conv1", "block2_conv1", "block3_conv1"])
+    plotting.feature_maps(vgg16_base, vgg16_preprocess(photo), layers=["block1_conv1", "block2_conv1", "block3_conv1"],
+                          channel_order="bgr")  # the input is drawn in its true colours
 
 # %%
 plotting.filters(vgg16_base, channel_order="bgr")  # block1_conv1, the first convolution

@@ -361,3 +361,27 @@ def test_every_figure_saves_as_png(tmp_path):
         fig.savefig(path)
         assert path.stat().st_size > 1000
     assert math.isfinite(figures[0].get_size_inches()[0])
+
+
+# ----------------------------------------------------------------------------- BGR inputs (VGG16)
+
+
+def test_filters_of_a_bgr_network_are_drawn_in_rgb():
+    kernel = np.zeros((3, 3, 3, 1))
+    kernel[..., 2, 0] = 1.0  # the filter answers to channel 2: red in a BGR input
+    kernel[0, 0, 0, 0] = -1.0  # something to scale against
+    rgb = _image_data(_render(plotting.filters(kernel)).axes[0])
+    bgr = _image_data(_render(plotting.filters(kernel, channel_order="bgr")).axes[0])
+    assert np.allclose(bgr, rgb[..., ::-1])
+    assert bgr[1, 1, 0] == 1.0 and bgr[1, 1, 2] < 1.0  # red where the filter is positive
+    with pytest.raises(ValueError, match="channel_order"):
+        plotting.filters(kernel, channel_order="gbr")
+
+
+def test_feature_maps_draw_a_bgr_input_in_its_true_colours():
+    keras = pytest.importorskip("keras")
+    model = keras.Sequential([keras.Input((6, 5, 3)), keras.layers.Conv2D(2, 3)])
+    image = np.zeros((6, 5, 3), dtype=np.float32)
+    image[..., 0] = 1.0  # all blue in BGR
+    shown = _image_data(_render(plotting.feature_maps(model, image, channel_order="bgr")).axes[0])
+    assert shown[..., 2].min() == 1.0 and shown[..., 0].max() == 0.0  # drawn blue

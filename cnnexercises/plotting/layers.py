@@ -131,7 +131,7 @@ def _feature_layers(model, layers):
 
 
 @shows_itself
-def feature_maps(model, image, layers=None, max_maps=8):
+def feature_maps(model, image, layers=None, max_maps=8, channel_order="rgb"):
     """One image through a CNN: the input, then up to `max_maps` channels of each layer's output.
 
     Args:
@@ -140,6 +140,8 @@ def feature_maps(model, image, layers=None, max_maps=8):
         layers: names or layer objects whose outputs to draw; default: every Conv2D and
             pooling layer at the model's top level.
         max_maps: draw at most this many channels per layer (the first ones).
+        channel_order: "rgb" or "bgr", the order of a 3-channel `image` (VGG16's
+            preprocessed input is BGR: "bgr" draws it in its true colours).
 
     Returns:
         A `matplotlib.figure.Figure`: the input image first, then one row per layer,
@@ -152,6 +154,8 @@ def feature_maps(model, image, layers=None, max_maps=8):
 
     if isinstance(max_maps, bool) or not isinstance(max_maps, numbers.Integral) or max_maps < 1:
         raise ValueError(f"`max_maps` must be a positive int. Received: max_maps={max_maps!r}")
+    if channel_order not in ("rgb", "bgr"):
+        raise ValueError(f"`channel_order` must be 'rgb' or 'bgr'. Received: channel_order={channel_order!r}")
     image = np.asarray(image, dtype=np.float32)
     batch = image if image.ndim == 4 else image[None]                     # (1, H, W, C)
     if batch.ndim != 4 or batch.shape[0] != 1:
@@ -178,7 +182,8 @@ def feature_maps(model, image, layers=None, max_maps=8):
     ncols = max_maps
     rows = 1 + len(chosen)
     fig = NotebookFigure(figsize=(1.3 * ncols, 1.45 * rows + 0.4), layout="constrained")
-    show_image(fig.add_subplot(rows, ncols, 1), batch[0], title=f"input {tuple(batch.shape[1:])}")
+    shown = batch[0][..., ::-1] if channel_order == "bgr" and batch.shape[-1] == 3 else batch[0]  # BGR -> RGB
+    show_image(fig.add_subplot(rows, ncols, 1), shown, title=f"input {tuple(batch.shape[1:])}")
     for r, (layer, maps) in enumerate(zip(chosen, outputs), start=1):
         if maps.ndim == 2:
             maps = maps[..., None]                                         # (H, W) -> (H, W, 1)
