@@ -683,3 +683,39 @@ def test_a_zip_from_an_lms_is_graded_and_its_scratch_folder_removed(tmp_path):
     }
     source = json.loads((out / "Bob_2_assignsubmission_file" / "grading.json").read_text())["source"]
     assert not Path(source).exists()  # extracted into a scratch folder, removed after grading
+
+
+# --------------------------------------------------------------------------- safe text, containment
+
+
+def test_text_from_a_submission_is_made_safe_for_every_writer():
+    from autograder.reports import safe
+
+    text = safe.text("a\ud800b\x1b[31mc\u202ed" + "x" * 30_000)
+    text.encode("utf-8")
+    assert "\x1b" not in text and "\u202e" not in text and "more characters" in text and len(text) < 20_100
+    assert safe.csv_cell("=HYPERLINK(1)") == "'=HYPERLINK(1)" and safe.csv_cell("bob") == "bob"
+    assert safe.history({"loss": [10**400, 1.0, float("nan"), "x"], **{f"m{i}": [1.0] for i in range(50)}}) \
+        == {"loss": [1.0], **{f"m{i}": [1.0] for i in range(11)}}
+    assert history_svg({"loss": [10**400, 2.0, 1.0]}).startswith("<svg")
+
+
+def test_a_failure_of_the_graders_own_code_on_a_file_is_contained_and_repeats_on_rerun(tmp_path, monkeypatch):
+    import autograder.grading as grading
+
+    subs = _class(tmp_path)
+    real = grading.run_checks
+
+    def fragile(exercise, student, *args, **kwargs):
+        if student._filename.startswith("cy"):
+            raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
+        return real(exercise, student, *args, **kwargs)
+
+    monkeypatch.setattr(grading, "run_checks", fragile)
+    out = tmp_path / "out"
+    summary = grade("ex01", [subs], out, Options(timeout=10, jobs=1), stream=io.StringIO())
+    assert not summary.failed and {o.name: o.score for o in summary.outcomes}["ada"] == 18
+    doc = _results(out, "cy")
+    assert doc["score"] == 0 and "the grader could not check this file (UnicodeEncodeError)" in doc["tests"][0]["output"]
+    again = grade("ex01", [subs], out, Options(timeout=10, jobs=1), stream=io.StringIO())
+    assert [o.name for o in again.skipped] == sorted(o.name for o in again.outcomes)  # the same result stands
