@@ -36,8 +36,13 @@ feedback = Feedback("ex01_convolution", globals())
 # many outputs as its first convolution (55×55×96 = 290,400) needs about 44.9 billion
 # weights, where the convolution needs 34,944 (exercise 3 counts them). Second, and more important, it has no notion of *where*: a cat in the top-left
 # corner and the same cat in the bottom-right corner light up completely different weights,
-# so the network must learn "cat" separately at every position. We say it is not
-# **translation invariant**.
+# so the network must learn "cat" separately at every position.
+#
+# Two words for "position does not matter" that are easy to mix up. A convolution is
+# **translation equivariant**: shift the input and its output shifts by the same amount
+# (the same kernel answers wherever the pattern is; measured below). Pooling, and above all
+# global pooling, makes a network **translation invariant**: its output hardly changes
+# when the input shifts (exercise 2 measures it).
 #
 # A convolution slides one small kernel over the whole image. The same weights look at every
 # position (*parameter sharing*), so a pattern learnt in one place is recognised everywhere,
@@ -267,13 +272,19 @@ from skimage import data
 photo = data.camera().astype("float32")[None, :, :, None] / 255.0  # (1, 512, 512, 1)
 sobel = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], dtype="float32")
 edges = np.stack([sobel, sobel.T], axis=-1)[:, :, None, :]  # (3, 3, 1, 2)
-maps = conv2d(photo, edges, padding="same")  # (1, 512, 512, 2)
-fig, axes = plt.subplots(1, 3, figsize=(12, 4))
-for ax, img, title in zip(axes, [photo[0, ..., 0], maps[0, ..., 0], maps[0, ..., 1]],
-                          ["photo", "vertical edges", "horizontal edges"]):
-    ax.imshow(np.abs(img) if title != "photo" else img, cmap="gray")
-    ax.set_title(title)
-    ax.axis("off")
+with feedback.needs("conv2d"):
+    maps = conv2d(photo, edges, padding="same")  # (1, 512, 512, 2)
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4))
+    for ax, img, title in zip(axes, [photo[0, ..., 0], maps[0, ..., 0], maps[0, ..., 1]],
+                              ["photo", "vertical edges", "horizontal edges"]):
+        ax.imshow(np.abs(img) if title != "photo" else img, cmap="gray")
+        ax.set_title(title)
+        ax.axis("off")
+    # translation equivariance, measured: shift the photo 5 pixels right, the edges follow
+    shifted = conv2d(np.roll(photo, 5, axis=2), edges, padding="same")
+    inside = (slice(None), slice(8, -8), slice(8, -8), slice(None))  # away from the borders
+    print("conv2d(shift(photo)) == shift(conv2d(photo)):",
+          np.allclose(shifted[inside], np.roll(maps, 5, axis=2)[inside], atol=1e-5))
 
 # %% [markdown]
 # ## Stride and padding, visually

@@ -28,6 +28,7 @@ import hashlib
 import inspect
 import time
 import traceback
+import warnings
 from typing import Any, Callable, Iterable
 
 import numpy as np
@@ -48,7 +49,7 @@ class CheckFailed(Exception):
     Args:
         what: what was checked, e.g. "conv2d(strides=2, padding='same') on images (2, 7, 6, 3)".
         detail: expected vs got.
-        hint: how to fix it (may be empty).
+        hint: how to fix it (may be empty); a `Diagnosis` when it names a known mistake.
         status: one of the statuses above; `failed` unless the student code
             is missing, raised, or broke a policy.
     """
@@ -60,6 +61,12 @@ class CheckFailed(Exception):
         self.hint = hint
         self.status = status
 
+    def mistake(self, function: str) -> str:
+        """The id of the known mistake the hint names ("" when none), as seen from a check of `function`."""
+        if not isinstance(self.hint, Diagnosis):
+            return ""
+        return self.hint.mistake if self.hint.function == function else f"{self.hint.function}.{self.hint.mistake}"
+
     def message(self) -> str:
         lines = [self.what]
         if self.detail:
@@ -67,6 +74,38 @@ class CheckFailed(Exception):
         if self.hint:
             lines.append("  Hint: " + self.hint)
         return "\n".join(lines)
+
+
+class Diagnosis(str):
+    """A hint that names a known mistake: the text students see, plus the mutant it comes from.
+
+    It is a `str`, so checks pass it on as any hint; `CheckFailed.mistake` reads the id
+    back for the instructors' reports. Text added to it makes a plain `str` (no diagnosis).
+    """
+
+    function: str
+    mistake: str
+
+    def __new__(cls, hint: str, function: str, mistake: str):
+        text = super().__new__(cls, hint)
+        text.function, text.mistake = function, mistake
+        return text
+
+
+# Mistakes the engine itself recognises in any function: id -> hint.
+MODIFIES_INPUT = "modifies_input"
+GENERIC_MISTAKES = {
+    MODIFIES_INPUT: "Work on a copy (`x = x.copy()`, `np.pad`, or build a new array) instead of writing into the input.",
+}
+
+
+def mistake_hint(exercise: "Exercise", function: str, mistake: str) -> str:
+    """The hint students saw for `mistake` (a `Result.mistake`) in a check of `function` ("" if unknown)."""
+    owner, _, name = mistake.rpartition(".")
+    for mutant in exercise.mutants.get(owner or function, []):
+        if mutant.name == name:
+            return mutant.hint
+    return GENERIC_MISTAKES.get(name, "")
 
 
 class StudentError(Exception):
@@ -114,6 +153,7 @@ class Result:
     hidden: bool = False
     seconds: float = 0.0
     artifacts: dict = dataclasses.field(default_factory=dict)
+    mistake: str = ""  # the id of the known mistake the check recognised ("" when none)
 
     @property
     def passed(self) -> bool:
@@ -128,6 +168,7 @@ class Result:
             "output": self.output,
             "visibility": "after_published" if self.hidden else "visible",
             "tags": [self.function, self.status],
+            "mistake": self.mistake or None,
         }
 
 
@@ -156,6 +197,11 @@ class Mutant:
     name: str
     hint: str
     impl: Callable
+
+    @property
+    def diagnosis(self) -> Diagnosis:
+        """The hint as a `Diagnosis` that names this mutant."""
+        return Diagnosis(self.hint, self.function, self.name)
 
 
 class Exercise:
@@ -478,8 +524,7 @@ class Context:
         return CheckFailed(
             f"`{function}` modified its `{name}` argument",
             detail=f"while running {what}",
-            hint="Work on a copy (`x = x.copy()`, `np.pad`, or build a new array) "
-            "instead of writing into the input.",
+            hint=Diagnosis(GENERIC_MISTAKES[MODIFIES_INPUT], function, MODIFIES_INPUT),
         )
 
     def _parameters(self, function: str) -> tuple[str, ...]:
@@ -536,14 +581,16 @@ class Context:
         return got
 
     def diagnose(self, function: str, got: Any, args: tuple, kwargs: dict) -> str:
-        """The hint of the first mutant whose output equals `got` on these inputs."""
+        """The hint (a `Diagnosis`) of the first mutant whose output equals `got` on these inputs."""
         for mutant in self.exercise.mutants.get(function, []):
             try:
-                out = mutant.impl(*copy.deepcopy(args), **copy.deepcopy(kwargs))
+                with np.errstate(all="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # a known mistake may overflow: not the student's noise
+                    out = mutant.impl(*copy.deepcopy(args), **copy.deepcopy(kwargs))
             except Exception:
                 continue
             if matches(got, out):
-                return mutant.hint
+                return mutant.diagnosis
         return ""
 
     def expect(self, condition: bool, what: str, detail: str = "", hint: str = "") -> None:
@@ -568,11 +615,11 @@ def run_check(exercise: Exercise, check: Check, student: Any, reference: Any) ->
     """Run one check and turn its outcome into a `Result`; never raises."""
     start = time.perf_counter()
     ctx = Context(exercise, check, student, reference)
-    status, output = ERROR, ""
+    status, output, mistake = ERROR, "", ""
     try:
         note = check.body(ctx)  # a body may return a line to show when it passes
     except CheckFailed as failure:
-        status = failure.status
+        status, mistake = failure.status, failure.mistake(check.function)
         output = failure.message() if not check.hidden else _hidden_message(check, failure)
     except Unavailable as gone:
         status = gone.status
@@ -597,6 +644,7 @@ def run_check(exercise: Exercise, check: Check, student: Any, reference: Any) ->
         hidden=check.hidden,
         seconds=time.perf_counter() - start,
         artifacts=ctx.artifacts,
+        mistake=mistake,
     )
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from autograder import exercises, grading_cli, instructor_cli
+from autograder import exercises, grading_cli, instructor_cli, kernel_cli
 from autograder.errors import GraderError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,11 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     grading_cli.add_commands(sub)
     instructor_cli.add_commands(sub)
+    kernel_cli.add_commands(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up notices are not feedback
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

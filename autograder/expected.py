@@ -100,6 +100,8 @@ def _encode(outputs: dict[str, Any], signatures: dict[str, list[str]]) -> str:
     for key, value in outputs.items():
         if isinstance(value, np.ndarray):
             answers[key] = {"array": _array_to_json(value)}
+        elif isinstance(value, tuple) and value and all(isinstance(v, np.ndarray) for v in value):
+            answers[key] = {"arrays": [_array_to_json(v) for v in value]}  # several outputs, e.g. gradients
         elif isinstance(value, tuple):
             answers[key] = {"tuple": [int(v) for v in value]}
         elif isinstance(value, (bool, int, float, np.integer, np.floating)):
@@ -114,6 +116,8 @@ def _decode_answer(answer: dict) -> Any:
     ((kind, value),) = answer.items()
     if kind == "array":
         return _array_from_json(value)
+    if kind == "arrays":
+        return tuple(_array_from_json(v) for v in value)
     if kind == "tuple":
         return tuple(value)
     return {"int": int, "float": float}[kind](value)
@@ -149,6 +153,9 @@ def differences(recorded: str, fresh: str, rtol: float = 1e-5, atol: float = 1e-
             problem = None if np.array_equal(a, b) else "integer values differ"
         elif old_kind in ("array", "float"):
             problem = compare_arrays(b, np.asarray(a), None, rtol, atol)
+        elif old_kind == "arrays":
+            parts = [compare_arrays(y, x, None, rtol, atol) for x, y in zip(a, b)]
+            problem = next((p for p in parts if p), None) if len(a) == len(b) else f"{len(a)} arrays -> {len(b)}"
         else:
             problem = None if a == b else f"{a!r} -> {b!r}"
         if problem:

@@ -9,8 +9,10 @@ every score stay in the grader's processes. For each submission it writes, atomi
     OUT/<name>/results.json    Gradescope's schema, hidden checks included
     OUT/<name>/feedback.html   readable feedback with hints (and training curves)
     OUT/<name>/grading.json    what was graded (file hash, grader version): the resume key
+    OUT/<name>/report.json     what the class report keeps (anonymised code that lost points, measurements)
 
-and at the end `OUT/gradebook.csv` with one row per submission of this run.
+and at the end `OUT/gradebook.csv` with one row per submission of this run, and the class
+report: `OUT/mistakes.csv`, `OUT/report_data.json`, `OUT/report.html` (see `reports.class_report`).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from autograder.isolation.proxy import Budget, IsolatedStudent
 from autograder.isolation.zygote import Zygote
 from autograder.probes import probes_for
 from autograder.reference import load_reference, solution_path
-from autograder.reports import gradebook, safe
+from autograder.reports import class_report, gradebook, safe
 from autograder.reports.gradescope import results_json, write_atomic, write_results
 from autograder.reports.html import feedback_page
 from autograder.reports.progress import Progress
@@ -224,7 +226,7 @@ class Grader:
         if results is None:
             report = unloadable(ex, student.unreadable, hidden=True)
         else:
-            report = Report(ex.name, results, list(student.problems))
+            report = Report(ex.name, results, list(student.problems), functions=student.functions)
         report.execution_time = time.perf_counter() - start
         return report, student.sandbox
 
@@ -275,6 +277,7 @@ class Grader:
         write_results(folder / "results.json", results_json(report.results, report.execution_time, output))
         title = f"{self.exercise.name} — {self.exercise.title}"
         write_atomic(folder / "feedback.html", feedback_page(title, sub.name, report.results, report.problems))
+        write_atomic(folder / class_report.RECORD, json.dumps(class_report.submission_record(report.results, report.functions)))
         meta = {
             "key": self.key(sub),
             "submission": sub.name,
@@ -438,6 +441,7 @@ def grade(
                  for i, item in enumerate(skipped)]
         _write_problems(out / "problems.csv", skipped)
         gradebook.write(out / "gradebook.csv", [c.name for c in ex.checks], rows)
+        class_report.finish(out, ex.name, [s.name for s in subs], errors)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     order = {s.name: i for i, s in enumerate(subs)}

@@ -1,4 +1,4 @@
-"""`cnnex grade` and `cnnex gradebook merge`: the instructor's commands."""
+"""`cnnex grade`, `cnnex gradebook merge` and `cnnex report`: the instructor's commands."""
 
 from __future__ import annotations
 
@@ -51,11 +51,12 @@ def cmd_grade(args) -> int:
     for o in summary.failed:
         print(f"NOT GRADED {o.name}: {o.error}")
     print(f"Wrote {summary.out / 'gradebook.csv'} and {summary.out}/<submission>/results.json, feedback.html")
+    print(f"What the class got wrong: {summary.out / 'report.html'} (data: mistakes.csv, report_data.json)")
     return 1 if summary.failed else 0
 
 
 def cmd_merge(args) -> int:
-    from autograder.reports import gradebook
+    from autograder.reports import class_report, gradebook
 
     paths = [Path(d) / "gradebook.csv" if Path(d).is_dir() else Path(d) for d in args.dirs]
     checks, rows = gradebook.merge(paths)
@@ -64,6 +65,22 @@ def cmd_merge(args) -> int:
     target.parent.mkdir(parents=True, exist_ok=True)
     gradebook.write(target, checks, rows)
     print(f"Merged {len(rows)} submission(s) from {len(paths)} gradebook(s) into {target}")
+    folders = [p.parent for p in paths]
+    missing = [str(f) for f in folders if not (f / class_report.MISTAKES).exists()]
+    if missing:
+        print(f"No class report data in {', '.join(missing)}: report.html not written")
+    else:
+        page = class_report.merge(folders, target.parent)
+        print(f"Merged the class report data into {page.parent} and wrote {page}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from autograder.reports import class_report
+
+    folder = Path(args.dir)
+    page = class_report.write_page(folder, *class_report.load(folder))
+    print(f"Wrote {page}")
     return 0
 
 
@@ -74,7 +91,8 @@ def add_commands(sub) -> None:
         help="grade a class's submissions in isolated processes (instructors)",
         description="Grade every .py/.ipynb under PATH (files, folders, LMS .zip downloads) with the "
         "public and hidden checks, each submission in a sandboxed process. Writes "
-        "OUT/<name>/results.json (Gradescope), OUT/<name>/feedback.html and OUT/gradebook.csv. "
+        "OUT/<name>/results.json (Gradescope), OUT/<name>/feedback.html, OUT/gradebook.csv and the class "
+        "report OUT/report.html (with its data OUT/mistakes.csv, a row per submission and check). "
         "Run it again to resume: what is already graded is skipped.",
     )
     p.add_argument("exercise", help="ex01, ex01_convolution, 1 ...")
@@ -95,5 +113,17 @@ def add_commands(sub) -> None:
     actions = p.add_subparsers(dest="action", required=True)
     m = actions.add_parser("merge", help="merge the gradebook.csv of several output folders")
     m.add_argument("dirs", nargs="+", metavar="DIR", help="output folders of `cnnex grade` (or gradebook.csv files)")
-    m.add_argument("--out", required=True, metavar="DIR", help="where to write gradebook.csv")
+    m.add_argument("--out", required=True, metavar="DIR",
+                   help="where to write gradebook.csv (and mistakes.csv, report_data.json, report.html)")
     m.set_defaults(func=cmd_merge)
+
+    p = sub.add_parser(
+        "report",
+        help="what the class got wrong: write DIR/report.html from a graded folder",
+        description="Rebuild DIR/report.html from DIR/mistakes.csv and DIR/report_data.json, as written by "
+        "`cnnex grade` (which writes the page itself) or `cnnex gradebook merge`: score distributions, each "
+        "function's known mistakes with the hint students saw and anonymised examples, the checks that fail "
+        "without a named mistake, timeouts and crashes, and for Keras exercises accuracy, size and training curves.",
+    )
+    p.add_argument("dir", metavar="DIR", help="an output folder of `cnnex grade` or `cnnex gradebook merge`")
+    p.set_defaults(func=cmd_report)

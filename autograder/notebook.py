@@ -1,11 +1,16 @@
 """Checks from inside a notebook (or a `.py` run as a script).
 
     feedback = Feedback("ex01_convolution", globals())
-    feedback.check("conv2d")          # prints the public checks of conv2d
-    feedback.summary()                # prints every public check and the score
+    feedback.check("conv2d")          # the public checks of conv2d
+    feedback.summary()                # every public check and the score
     feedback.assert_passes("conv2d")  # nbgrader test cells: raises AssertionError on failure
 
-Everything is printed to stdout, nothing to stderr (nbgrader treats stderr as a failure).
+    with feedback.needs("conv2d"):    # an exploratory cell: one friendly line, not a
+        maps = conv2d(photo, edges)   # traceback, while conv2d is still a stub
+
+In Jupyter, `check` and `summary` show a formatted HTML table (and nothing else); in a
+script they print the same feedback as `cnnex check`. `assert_passes` prints plain text
+(nbgrader shows stdout). Nothing is written to stderr (nbgrader treats it as a failure).
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ from autograder.checks import Result, run_checks
 from autograder.errors import GraderError
 from autograder.policy import policy_failures
 from autograder.reference import reference_for
-from autograder.reports.terminal import format_report, format_result
+from autograder.reports.notebook import FeedbackReport
+from autograder.reports.terminal import format_result
 
 
 class _Namespace:
@@ -69,6 +75,65 @@ def _trees(namespace: dict, functions: list[str]) -> list[tuple[str, ast.Module]
     return trees
 
 
+def _is_stub(function) -> bool:
+    """True for a function whose own body raises NotImplementedError (the handed-out stub)."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.FunctionDef) else []
+    for node in body:
+        if isinstance(node, ast.Raise) and node.exc is not None:
+            raised = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+            if isinstance(raised, ast.Name) and raised.id == "NotImplementedError":
+                return True
+    return False
+
+
+class _Needs:
+    """`with feedback.needs("conv2d"):` turns "not written yet" into one friendly line.
+
+    A `NotImplementedError` raised inside the block (a stub, called directly or from a
+    helper), or a `NameError` while one of the needed functions is still a stub or not
+    defined (a variable that an earlier, skipped cell would have made), ends the block
+    with "implement `conv2d` above to see this". Any other error is the student's to see.
+    """
+
+    def __init__(self, namespace: dict, functions: tuple[str, ...]):
+        self.namespace = namespace
+        self.functions = functions
+
+    def missing(self) -> list[str]:
+        missing = []
+        for name in self.functions:
+            value = self.namespace.get(name)
+            if not callable(value) or _is_stub(value):
+                missing.append(name)
+        return missing
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, tb) -> bool:
+        if kind is None:
+            return False
+        if issubclass(kind, NotImplementedError):
+            named = str(error).strip("`'\" ")
+            missing = [named] if named.isidentifier() else self.missing() or list(self.functions)
+        elif issubclass(kind, NameError):
+            missing = self.missing()
+            if not missing:
+                return False  # a real NameError in the student's code
+        else:
+            return False
+        undefined = [m for m in missing if m not in self.namespace]
+        if undefined:
+            print(f"run the cell that defines `{undefined[0]}` above to see this")
+        else:
+            print(" and ".join(f"implement `{m}`" for m in missing[:2]) + " above to see this")
+        return True
+
+
 class Feedback:
     """Run an exercise's public checks against the functions defined in a namespace.
 
@@ -92,19 +157,17 @@ class Feedback:
             warnings.simplefilter("ignore")
             return run_checks(ex, _Namespace(self.namespace), reference, hidden, functions, policy)
 
-    def check(self, function: str) -> list[Result]:
-        """Print the public checks of one function; return their results."""
-        results = self.results(function)
-        print("\n".join(format_result(r) for r in results))
-        got = sum(r.score for r in results)
-        print(f"{function}: {got:g}/{sum(r.max_score for r in results):g} points")
-        return results
+    def check(self, function: str) -> FeedbackReport:
+        """Show the public checks of one function; return their results (a list)."""
+        return FeedbackReport(function, self.results(function)).show_or_print()
 
-    def summary(self) -> list[Result]:
-        """Print every public check of the exercise and the score."""
-        results = self.results()
-        print(format_report(self.exercise.name, results))
-        return results
+    def summary(self) -> FeedbackReport:
+        """Show every public check of the exercise and the score; return the results."""
+        return FeedbackReport(self.exercise.name, self.results(), table=True).show_or_print()
+
+    def needs(self, *functions: str) -> _Needs:
+        """A context manager for exploratory cells that use `functions` (see `_Needs`)."""
+        return _Needs(self.namespace, functions)
 
     def assert_passes(self, function: str, hidden: bool = False) -> None:
         """For nbgrader test cells: print the feedback, raise AssertionError unless all pass."""

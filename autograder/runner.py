@@ -28,6 +28,7 @@ class Report:
     results: list[Result]
     problems: list[str] = dataclasses.field(default_factory=list)
     execution_time: float = 0.0
+    functions: dict[str, str] = dataclasses.field(default_factory=dict)  # anonymised sources, for the class report
 
     @property
     def score(self) -> float:

@@ -1,4 +1,4 @@
-"""Training throughput (images/s) of the reference-like small CNN, on CPU and on GPU if present.
+"""Training throughput (images/s or clips/s) of a reference model, on CPU and on GPU if present.
 
 The model is Conv2D(32)-MaxPool-Conv2D(64)-MaxPool-Flatten-Dense(3) on 32×32×3 generated
 shapes, compiled with Adam, trained with `Model.fit` under `cnnexercises.distribute
@@ -7,7 +7,12 @@ kind runs in its own child process: the CPU one with the GPUs hidden
 (`CUDA_VISIBLE_DEVICES=-1`, `JAX_PLATFORMS=cpu`), so `get_strategy()` chooses exactly as
 it would on that hardware. Works with KERAS_BACKEND=tensorflow or jax.
 
+`--model video` trains ex07's reference `build_video_classifier` instead, on
+`load_moving_shapes` clips of 8x32x32 (the exercise's default input shape), and also prints
+its accuracy on 512 held-out clips after the timed steps.
+
     python benchmarks/bench_gpu_throughput.py [--steps 40] [--batch-size 128]
+    python benchmarks/bench_gpu_throughput.py --model video --steps 60 --batch-size 64
     KERAS_BACKEND=jax python benchmarks/bench_gpu_throughput.py --steps 200 --batch-size 256
 
 Prints one line per device kind, e.g.
@@ -73,14 +78,28 @@ def _model(keras):
     return model
 
 
-def measure(kind, steps, batch_size):
+def _video_model():
+    """ex07's reference `build_video_classifier` for (8, 32, 32, 1) clips and 4 directions."""
+    from autograder.reference import load_reference
+
+    return load_reference("ex07_video").build_video_classifier((8, 32, 32, 1), 4)
+
+
+def _data(model_kind, n, seed):
+    from cnnexercises.datasets import make_moving_shapes, make_shapes
+
+    if model_kind == "video":
+        return make_moving_shapes(n, frames=8, image_size=32, seed=seed)  # (n, 8, 32, 32, 1), (n,)
+    return make_shapes(n, image_size=32, seed=seed)  # (n, 32, 32, 3), (n,)
+
+
+def measure(kind, steps, batch_size, model_kind="shapes"):
     """Run in a child: train for `steps` steps on `kind` and return the figures as a dict."""
     if kind == "cpu":
         _hide_gpus()
     import keras
 
     from cnnexercises import distribute
-    from cnnexercises.datasets import make_shapes
 
     gpus = _gpu_names()
     if kind == "gpu" and not gpus:
@@ -89,15 +108,17 @@ def measure(kind, steps, batch_size):
     strategy = distribute.get_strategy()
     replicas = strategy.num_replicas_in_sync
     global_batch = batch_size * replicas if kind == "gpu" else batch_size
-    x, y = make_shapes(POOL_STEPS * global_batch, image_size=32, seed=0)  # (P, 32, 32, 3), (P,)
+    x, y = _data(model_kind, POOL_STEPS * global_batch, seed=0)  # (P, ...), (P,)
     with strategy.scope():
-        model = _model(keras)
+        model = _video_model() if model_kind == "video" else _model(keras)
     model.fit(x[: 2 * global_batch], y[: 2 * global_batch], batch_size=global_batch, epochs=1, verbose=0)  # compile
     epochs = max(1, -(-steps // POOL_STEPS))
     start = time.perf_counter()
     history = model.fit(x, y, batch_size=global_batch, epochs=epochs, shuffle=False, verbose=0)
     seconds = time.perf_counter() - start
     done = epochs * POOL_STEPS
+    x_test, y_test = _data(model_kind, 512, seed=1)
+    accuracy = float(model.evaluate(x_test, y_test, batch_size=global_batch, verbose=0)[1])
     return {
         "kind": kind,
         "backend": keras.config.backend(),
@@ -110,6 +131,7 @@ def measure(kind, steps, batch_size):
         "images_per_s": done * global_batch / seconds,
         "ms_per_step": 1000 * seconds / done,
         "final_loss": float(history.history["loss"][-1]),
+        "held_out_accuracy": accuracy,
     }
 
 
@@ -118,18 +140,22 @@ def main():
     parser.add_argument("--steps", type=int, default=40, help="timed training steps per device kind (default 40)")
     parser.add_argument("--batch-size", type=int, default=128, help="batch per replica (default 128)")
     parser.add_argument("--kinds", default="cpu,gpu", help="device kinds to measure (default cpu,gpu)")
+    parser.add_argument("--model", choices=["shapes", "video"], default="shapes",
+                        help="shapes: a small CNN on 32x32 images (default); video: ex07's reference on clips")
     parser.add_argument("--child", choices=["cpu", "gpu"], help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.child:
-        print(json.dumps(measure(args.child, args.steps, args.batch_size)), flush=True)
+        print(json.dumps(measure(args.child, args.steps, args.batch_size, args.model)), flush=True)
         return
 
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    print(f"KERAS_BACKEND={os.environ.get('KERAS_BACKEND', 'tensorflow (default)')}, "
+    unit = "clips" if args.model == "video" else "images"
+    print(f"KERAS_BACKEND={os.environ.get('KERAS_BACKEND', 'tensorflow (default)')}, model {args.model}, "
           f"{args.steps} steps after a warm-up fit, batch {args.batch_size} per replica")
     for kind in args.kinds.split(","):
-        command = [sys.executable, __file__, "--child", kind, "--steps", str(args.steps), "--batch-size", str(args.batch_size)]
+        command = [sys.executable, __file__, "--child", kind, "--steps", str(args.steps),
+                   "--batch-size", str(args.batch_size), "--model", args.model]
         done = subprocess.run(command, capture_output=True, text=True, env=env)
         if done.returncode != 0:
             print(f"{kind:4} failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
@@ -140,8 +166,8 @@ def main():
             continue
         print(
             f"{kind:4} {r['backend']:10}  {r['strategy']}, {r['replicas']} replica(s)  batch {r['batch']:4}  "
-            f"{r['steps']:4} steps  {r['images_per_s']:9.0f} images/s  {r['ms_per_step']:7.1f} ms/step  "
-            f"[{r['device']}]"
+            f"{r['steps']:4} steps  {r['images_per_s']:9.0f} {unit}/s  {r['ms_per_step']:7.1f} ms/step  "
+            f"held-out accuracy {r['held_out_accuracy']:.3f}  [{r['device']}]"
         )
 
 

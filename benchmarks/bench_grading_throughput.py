@@ -47,7 +47,7 @@ MISTAKES = {  # edits of the solution's text, each a known mistake
     "no_bias": ("out = out + np.asarray(bias)", "pass"),
     "same_floor": ("return -(-input_size // strides)", "return input_size // strides"),
     "pad_swapped": ("(pad_h, pad_h), (pad_w, pad_w)", "(pad_w, pad_w), (pad_h, pad_h)"),
-    "mean_step": ("float(np.sum(window * kernel) + bias)", "float(np.mean(window * kernel) + bias)"),
+    "mean_step": ("float(np.sum(window * kernel) + np.sum(bias))", "float(np.mean(window * kernel) + bias)"),
 }
 
 

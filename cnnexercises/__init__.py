@@ -6,13 +6,18 @@
     strategy = distribute.setup(seed=0)
 
 The submodules are imported on first use, so `import cnnexercises` stays light and
-`cnnexercises.datasets` never imports TensorFlow or Keras.
+`cnnexercises.datasets` never imports TensorFlow or Keras. Importing the package keeps
+TensorFlow's log lines away (`cnnexercises.quiet`).
 """
 
 import importlib
 
+from cnnexercises.quiet import silence_tensorflow
+
+silence_tensorflow()
+
 __version__ = "0.1.0"
-__all__ = ["datasets", "distribute", "plotting", "shapes", "errors"]
+__all__ = ["datasets", "distribute", "plotting", "shapes", "errors", "jupyter", "quiet"]
 
 
 def __getattr__(name):

@@ -2,7 +2,11 @@
 
 Offline, with nothing to download:
     `load_digits`   scikit-learn's bundled 8x8 handwritten digits (1,797 images, 10 classes).
+    `load_digits_28x28`  the same digits upsampled to 28x28 like MNIST: exactly what the
+                    ex04 grader trains and tests `build_cnn` on.
     `load_shapes`   generated circles/squares/triangles (see `cnnexercises.shapes`).
+    `load_moving_shapes`  generated clips of a shape moving left/right/up/down (see
+                    `cnnexercises.motion`); every clip array is `(N, T, H, W, C)`.
     `sample_photo`  scikit-image's bundled sample photos, for convolution demos.
 
 Online (or with the file placed in `~/.keras/datasets` by hand):
@@ -21,6 +25,7 @@ import os
 import numpy as np
 
 from cnnexercises.errors import DatasetUnavailable
+from cnnexercises.motion import MOTION_CLASSES, OPPOSITE, load_moving_shapes, make_moving_shapes
 from cnnexercises.shapes import ALL_SHAPE_CLASSES, POSITIONS, SHAPE_CLASSES, load_shapes, make_shapes
 
 __all__ = [
@@ -28,12 +33,17 @@ __all__ = [
     "DatasetUnavailable",
     "KERAS_CLASS_NAMES",
     "KERAS_DATASETS",
+    "MOTION_CLASSES",
+    "OPPOSITE",
     "PHOTO_NAMES",
     "POSITIONS",
     "SHAPE_CLASSES",
     "load_digits",
+    "load_digits_28x28",
     "load_keras_dataset",
+    "load_moving_shapes",
     "load_shapes",
+    "make_moving_shapes",
     "make_shapes",
     "sample_photo",
 ]
@@ -73,6 +83,43 @@ def load_digits(test_fraction=0.25, seed=0):
         x, y, test_size=test_fraction, stratify=y, random_state=seed
     )
     return (x_train, y_train), (x_test, y_test)
+
+
+def _linear_resize_matrix(n_in, n_out):
+    """`(n_out, n_in)` weights of linear interpolation with pixel centres at `i + 0.5`."""
+    position = np.clip((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)  # (n_out,)
+    low = np.floor(position).astype(int)
+    high = np.minimum(low + 1, n_in - 1)
+    weights = np.zeros((n_out, n_in))
+    np.add.at(weights, (np.arange(n_out), low), 1.0 - (position - low))
+    np.add.at(weights, (np.arange(n_out), high), position - low)
+    return weights
+
+
+def load_digits_28x28():
+    """scikit-learn's digits upsampled to 28x28, like MNIST: a 24x24 digit, 2 pixels of border.
+
+    These are the images (same split, same pixels) on which the grader of
+    `ex04_keras_cnn` trains `build_cnn((28, 28, 1), 10)` and measures its held-out
+    accuracy, so a notebook that trains on them reproduces the graded run.
+
+    Returns:
+        `((x_train, y_train), (x_test, y_test))`: `x_*` float32 `(N, 28, 28, 1)` in [0, 1]
+        (1,347 training and 450 test images), `y_*` int64 `(N,)`.
+
+    Example:
+        >>> (x_train, y_train), (x_test, y_test) = load_digits_28x28()
+        >>> x_train.shape, x_test.shape
+        ((1347, 28, 28, 1), (450, 28, 28, 1))
+    """
+    (x_train, y_train), (x_test, y_test) = load_digits(test_fraction=0.25, seed=0)
+    resize = _linear_resize_matrix(8, 24)  # (24, 8)
+
+    def upsample(x):
+        big = np.einsum("ij,njk,lk->nil", resize, x[..., 0], resize)  # (N, 8, 8) -> (N, 24, 24), bilinear
+        return np.pad(big, ((0, 0), (2, 2), (2, 2)))[..., None].astype(np.float32)  # (N, 28, 28, 1)
+
+    return (upsample(x_train), y_train), (upsample(x_test), y_test)
 
 
 # ---------------------------------------------------------------------------------------

@@ -52,15 +52,17 @@ feedback = Feedback("ex02_pooling", globals())
 #
 # ## Windows, strides and padding
 #
-# A window of `ph × pw` cells moves by `sh` rows and `sw` columns at a time. Keras' default
+# A window of `kh × kw` cells (the pool size, `k` along one axis) moves by `sh` rows and
+# `sw` columns at a time (`s` along one axis). Careful: in exercise 1, `p` was the padding;
+# here nothing is padded with zeros, and `k` is the window. Keras' default
 # is `strides=None`, which means **strides equal to the pool size**: windows that tile the
 # map without overlapping. With `strides=1` and `pool_size=3` they overlap.
 #
 # The number of outputs along an axis is the one of exercise 1:
 #
-# * `padding="valid"`: only windows that fit completely, `n_out = (n - p) // s + 1`.
+# * `padding="valid"`: only windows that fit completely, `n_out = (n - k) // s + 1`.
 # * `padding="same"`: `n_out = ceil(n / s)`. The windows at the border hang over the edge
-#   by `max((n_out - 1) * s + p - n, 0)` cells in total, split as for a convolution (the
+#   by `max((n_out - 1) * s + k - n, 0)` cells in total, split as for a convolution (the
 #   odd one at the bottom / right). Keras does not pretend there are zeros there: the
 #   maximum and the mean are taken **over the cells inside the image only**. A 2×2 window
 #   that has only 2 cells inside the image is averaged over those 2.
@@ -127,12 +129,12 @@ def pooling_geometry(input_size, pool_size, strides, padding):
 
     Args:
         input_size: `n`, cells along the axis.
-        pool_size: `p`.
+        pool_size: `k`, the window along the axis.
         strides: `s`.
         padding: "valid" or "same".
 
     Returns:
-        `(n_out, start)`: window `i` covers cells `start + i * s` to `start + i * s + p - 1`
+        `(n_out, start)`: window `i` covers cells `start + i * s` to `start + i * s + k - 1`
         (some of them outside the image when `start < 0` or at the far end with "same").
 
     Example:
@@ -288,16 +290,17 @@ import matplotlib.pyplot as plt
 from skimage import data
 
 photo = data.camera().astype("float32")[None, :, :, None] / 255.0  # (1, 512, 512, 1)
-pooled = {
-    "photo (512×512)": photo,
-    "max pooling 4×4 (128×128)": max_pooling2d(photo, pool_size=4),
-    "average pooling 4×4 (128×128)": average_pooling2d(photo, pool_size=4),
-}
-fig, axes = plt.subplots(1, 3, figsize=(12, 4))
-for ax, (title, img) in zip(axes, pooled.items()):
-    ax.imshow(img[0, :, :, 0], cmap="gray", vmin=0, vmax=1)
-    ax.set_title(title)
-    ax.axis("off")
+with feedback.needs("max_pooling2d", "average_pooling2d"):
+    pooled = {
+        "photo (512×512)": photo,
+        "max pooling 4×4 (128×128)": max_pooling2d(photo, pool_size=4),
+        "average pooling 4×4 (128×128)": average_pooling2d(photo, pool_size=4),
+    }
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4))
+    for ax, (title, img) in zip(axes, pooled.items()):
+        ax.imshow(img[0, :, :, 0], cmap="gray", vmin=0, vmax=1)
+        ax.set_title(title)
+        ax.axis("off")
 
 # %% [markdown]
 # ## A little translation invariance, measured
@@ -320,11 +323,12 @@ rng = np.random.default_rng(0)
 feature_map = np.zeros((1, 32, 32, 1))
 rows, cols = rng.integers(2, 28, size=(2, 12))  # 12 detections
 feature_map[0, rows, cols, 0] = rng.uniform(0.5, 1.0, size=12)
-for shift in range(5):
-    moved = np.roll(feature_map, shift, axis=2)  # every spot `shift` pixels to the right
-    raw = similarity(feature_map, moved)
-    pooled = similarity(max_pooling2d(feature_map, 4), max_pooling2d(moved, 4))
-    print(f"shift {shift}px: raw maps {raw:.2f} similar, max-pooled maps {pooled:.2f} similar")
+with feedback.needs("max_pooling2d"):
+    for shift in range(5):
+        moved = np.roll(feature_map, shift, axis=2)  # every spot `shift` pixels to the right
+        raw = similarity(feature_map, moved)
+        pooled = similarity(max_pooling2d(feature_map, 4), max_pooling2d(moved, 4))
+        print(f"shift {shift}px: raw maps {raw:.2f} similar, max-pooled maps {pooled:.2f} similar")
 
 # %% [markdown]
 # ## All checks

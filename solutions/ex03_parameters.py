@@ -264,10 +264,11 @@ feedback.check("dense_params")
 # With your two functions, the AlexNet comparison from the top of the notebook:
 
 # %%
-as_conv = conv2d_params(11, 3, 96)
-as_dense = dense_params(227 * 227 * 3, 55 * 55 * 96)
-print(f"convolution: {as_conv:,} parameters")
-print(f"dense:       {as_dense:,} parameters ({as_dense / as_conv:,.0f} times more)")
+with feedback.needs("conv2d_params", "dense_params"):
+    as_conv = conv2d_params(11, 3, 96)
+    as_dense = dense_params(227 * 227 * 3, 55 * 55 * 96)
+    print(f"convolution: {as_conv:,} parameters")
+    print(f"dense:       {as_dense:,} parameters ({as_dense / as_conv:,.0f} times more)")
 
 # %% [markdown]
 # ### 3. `output_shape`
@@ -442,7 +443,8 @@ def layer_table(input_shape, layers):
 
 
 # %%
-print(layer_table((224, 224, 3), VGG16_LAYERS))
+with feedback.needs("output_shape", "count_params"):
+    print(layer_table((224, 224, 3), VGG16_LAYERS))
 
 # %% [markdown]
 # The total is **138,357,544**. Look at where the parameters are: the 13 convolutions that
@@ -460,10 +462,12 @@ print(layer_table((224, 224, 3), VGG16_LAYERS))
 # seconds and about 600 MB of memory) and compares the two counts.
 
 # %%
-from keras.applications import VGG16
+with feedback.needs("count_params"):
+    mine = count_params((224, 224, 3), VGG16_LAYERS)  # first, so no large model is built for nothing
+    from keras.applications import VGG16
 
-vgg16 = VGG16(weights=None)
-print(f"keras: {vgg16.count_params():,}   count_params: {count_params((224, 224, 3), VGG16_LAYERS):,}")
+    vgg16 = VGG16(weights=None)
+    print(f"keras: {vgg16.count_params():,}   count_params: {mine:,}")
 
 # %% [markdown]
 # ## All checks

@@ -22,7 +22,7 @@
 #
 # **Weights.** `weights="imagenet"` downloads 58 MB the first time (to
 # `~/.keras/models/`). Everything the checker runs uses `weights=None` (random weights,
-# same architecture) and 32×32 images, so checking works offline in seconds.
+# same architecture) and small 40×32 images, so checking works offline in seconds.
 
 # %%
 import os
@@ -105,11 +105,14 @@ feedback.check("vgg16_preprocess")
 #    `keras.applications.vgg16.preprocess_input` works on the symbolic tensor, or write
 #    the same two operations with `keras.ops` (`keras.ops.flip(x, axis=-1)`, then subtract
 #    the mean).
-# 4. `x = base(x, training=False)`, then a new head: `GlobalAveragePooling2D` (one number
+# 4. `x = base(x, training=False)`: the base always runs in inference mode, even while
+#    the model trains (layers such as `BatchNormalization` and `Dropout` then keep their
+#    prediction-time behaviour; VGG16 has none, but other bases do, and fine-tuning them
+#    in training mode would wreck their statistics). Then a new head: `GlobalAveragePooling2D` (one number
 #    per feature map), optionally `Dropout`, and `Dense(num_classes, activation="softmax")`.
 # 5. Compile (Adam, `"sparse_categorical_crossentropy"`, `metrics=["accuracy"]`) and return.
 #
-# The checker builds it with `weights=None` and 32×32 images, trains one step, and
+# The checker builds it with `weights=None` and 40×32 images (`input_shape=(40, 32, 3)`), trains one step, and
 # verifies that every VGG16 weight is bit-identical afterwards while the head changed; it
 # also records what the `"vgg16"` sub-model receives for raw pixels and compares it with
 # `vgg16_preprocess`.
@@ -211,9 +214,9 @@ feedback.check("build_vgg16_classifier")
 #
 # Three rules:
 #
-# * make `block5_*` trainable and keep blocks 1–4 frozen: set `base.trainable = True`
-#   (otherwise nothing inside it can train), then `layer.trainable = ...` for each
-#   `layer` in `base.layers`;
+# * make `block5_*` trainable and keep blocks 1–4 frozen: `layer.trainable = ...` for
+#   each `layer` in `base.layers`. (In Keras 3 that is enough, whatever `base.trainable`
+#   was; setting `base.trainable = True` first does no harm and says what you mean.);
 # * use a **low learning rate** (`1e-5`): large steps would destroy the pretrained
 #   features in a few batches;
 # * **compile again**: Keras decides which weights an optimizer updates when it builds
@@ -266,40 +269,64 @@ strategy = distribute.setup(seed=0)
 (x_train, y_train), (x_test, y_test) = datasets.load_shapes(n_train=300, n_test=100, image_size=SIZE)
 x_train, x_test = x_train * 255.0, x_test * 255.0   # the model takes raw 0..255 RGB
 
-with strategy.scope():
-    model = build_vgg16_classifier(len(datasets.SHAPE_CLASSES), input_shape=(SIZE, SIZE, 3), weights=WEIGHTS)
-print(f"trainable weights: {sum(int(np.prod(w.shape)) for w in model.trainable_weights):,} "
-      f"of {model.count_params():,}")
-head_history = model.fit(x_train, y_train, epochs=2, batch_size=32, validation_data=(x_test, y_test), verbose=0)
-print(f"head only: validation accuracy {head_history.history['val_accuracy'][-1]:.2f}")
+with feedback.needs("build_vgg16_classifier"):
+    with strategy.scope():
+        model = build_vgg16_classifier(len(datasets.SHAPE_CLASSES), input_shape=(SIZE, SIZE, 3), weights=WEIGHTS)
+    print(f"trainable weights: {sum(int(np.prod(w.shape)) for w in model.trainable_weights):,} "
+          f"of {model.count_params():,}")
+    head_history = model.fit(x_train, y_train, epochs=2, batch_size=32, validation_data=(x_test, y_test), verbose=0)
+    print(f"head only: validation accuracy {head_history.history['val_accuracy'][-1]:.2f}")
 
-block5_before = model.get_layer("vgg16").get_layer("block5_conv1").get_weights()[0].copy()
-block1_before = model.get_layer("vgg16").get_layer("block1_conv1").get_weights()[0].copy()
-model = unfreeze_top_block(model, learning_rate=1e-5)
-print(f"trainable weights: {sum(int(np.prod(w.shape)) for w in model.trainable_weights):,}")
-fine_history = model.fit(x_train, y_train, epochs=1, batch_size=32, validation_data=(x_test, y_test), verbose=0)
-print(f"fine-tuned: validation accuracy {fine_history.history['val_accuracy'][-1]:.2f}")
-base = model.get_layer("vgg16")
-print("block5_conv1 moved:", not np.array_equal(block5_before, base.get_layer("block5_conv1").get_weights()[0]))
-print("block1_conv1 moved:", not np.array_equal(block1_before, base.get_layer("block1_conv1").get_weights()[0]))
+with feedback.needs("build_vgg16_classifier", "unfreeze_top_block"):
+    block5_before = model.get_layer("vgg16").get_layer("block5_conv1").get_weights()[0].copy()
+    block1_before = model.get_layer("vgg16").get_layer("block1_conv1").get_weights()[0].copy()
+    model = unfreeze_top_block(model, learning_rate=1e-5)
+    print(f"trainable weights: {sum(int(np.prod(w.shape)) for w in model.trainable_weights):,}")
+    fine_history = model.fit(x_train, y_train, epochs=1, batch_size=32, validation_data=(x_test, y_test), verbose=0)
+    print(f"fine-tuned: validation accuracy {fine_history.history['val_accuracy'][-1]:.2f}")
+    base = model.get_layer("vgg16")
+    print("block5_conv1 moved:", not np.array_equal(block5_before, base.get_layer("block5_conv1").get_weights()[0]))
+    print("block1_conv1 moved:", not np.array_equal(block1_before, base.get_layer("block1_conv1").get_weights()[0]))
 
 # %%
-plotting.training_curves(head_history)
+with feedback.needs("build_vgg16_classifier"):
+    plotting.training_curves(head_history)
 
 # %% [markdown]
-# ## With ImageNet weights: what VGG16 sees in a photo
+# ## What VGG16 sees in a photo
 #
-# With the pretrained weights, the first layer's kernels are colour and edge detectors
-# (compare with the Sobel kernels of exercise 1). This cell needs the weights file; it
-# says where to put it when there is no network.
+# A real photo (scikit-image's cat, no download) goes through VGG16's convolutional
+# base: your `vgg16_preprocess` first, then the first layers of each block, whose
+# feature maps are drawn below. With the ImageNet weights the first layer's kernels are
+# colour and edge detectors (compare with the Sobel kernels of exercise 1) and the maps
+# outline the cat's edges, fur and eyes; deeper blocks answer to larger parts. The
+# weights file is needed for that (this cell says where to put it when there is no
+# network); without it, the same architecture with **random** weights is used: its maps
+# are blurred copies of the photo and its filters noise, which is what a network knows
+# before training.
+#
+# The filters act on the **BGR** input that `vgg16_preprocess` makes, so they are drawn
+# with `channel_order="bgr"` (a filter that answers to red looks red).
 
 # %%
 try:
-    pretrained = load_vgg16((224, 224, 3), weights="imagenet")
+    vgg16_base = load_vgg16((224, 224, 3), weights="imagenet")
+    which = "ImageNet weights"
 except RuntimeError as error:
     print(error)
-else:
-    plotting.filters(pretrained)  # block1_conv1, the first convolution
+    vgg16_base = load_vgg16((224, 224, 3), weights=None)
+    which = "random weights (no ImageNet file): what an untrained network sees"
+print(which)
+
+photo = datasets.sample_photo("cat")                    # (300, 451, 3) RGB in [0, 1]
+top, left = (300 - 224) // 2, (451 - 224) // 2
+photo = photo[top:top + 224, left:left + 224] * 255.0   # (224, 224, 3), raw 0..255 like a camera
+
+with feedback.needs("vgg16_preprocess"):
+    plotting.feature_maps(vgg16_base, vgg16_preprocess(photo), layers=["block1_conv1", "block2_conv1", "block3_conv1"])
+
+# %%
+plotting.filters(vgg16_base, channel_order="bgr")  # block1_conv1, the first convolution
 
 # %% [markdown]
 # ## All checks

@@ -30,7 +30,7 @@ EXTRAS = {
     "nbgrader": "nbgrader",
     "jax": "jax",
     "nbclient": "dev",
-    "ipykernel": "dev",
+    "playwright": "dev",
 }
 
 

@@ -31,7 +31,8 @@ THREADS = (1, 2)
 NUMPY_EXERCISES = [n for n in exercises.available() if not exercises.get(n).uses_keras]
 
 # Run in a fresh interpreter under the given BLAS kernel: the drift check, the public checks
-# of every NumPy exercise on the solutions, and the fresh recordings (for the float figures).
+# of every NumPy exercise on the solutions (against the reference, then against the
+# recordings, as a student without solutions/ gets them), and the fresh recordings.
 _RUN = r"""
 import json, sys
 from pathlib import Path
@@ -45,12 +46,24 @@ scores = {}
 for name in names:
     report = check_file(name, root / "solutions" / f"{name}.py")
     scores[name] = [[r.name, r.score, r.status] for r in report.results]
+# a student's copy: no solutions/, the public checks answered from the recordings
+import os
+from autograder.reference import load_reference
+os.environ["CNNEX_SOLUTIONS"] = str(root / "not-shipped")
+load_reference.cache_clear()
+replayed = {}
+for name in names:
+    report = check_file(name, root / "solutions" / f"{name}.py")
+    replayed[name] = [[r.name, r.score, r.status] for r in report.results]
+del os.environ["CNNEX_SOLUTIONS"]
+load_reference.cache_clear()
 fresh = {p.name: text for p, text in recordings(root / "solutions", Path("unused")).items()}
 print(json.dumps({
     "kernel": blas[0]["architecture"] if blas else None,
     "threads": blas[0]["num_threads"] if blas else None,
     "drift": check_release(root / "solutions", root / "assignments"),
     "scores": scores,
+    "replayed": replayed,
     "recordings": fresh,
 }))
 """
@@ -104,6 +117,7 @@ def test_scores_and_recordings_agree_under_every_blas_kernel_and_thread_count():
     for run in runs:
         assert run["drift"] == [], f"{run['asked']}, {run['threads']} thread(s): {run['drift']}"
         assert run["scores"] == runs[0]["scores"], f"{run['asked']}, {run['threads']} thread(s)"
+        assert run["replayed"] == run["scores"], f"recordings, {run['asked']}, {run['threads']} thread(s)"
     for scores in runs[0]["scores"].values():
         assert all(status == "passed" for _, _, status in scores)
     assert largest_difference(runs) < 1e-9  # last bits only: far inside every check's tolerance

@@ -10,11 +10,14 @@ import pytest
 from autograder.checks import (
     CRASHED,
     ERROR,
+    GENERIC_MISTAKES,
+    MODIFIES_INPUT,
     PASSED,
     CheckFailed,
     Exercise,
     Unavailable,
     compare_arrays,
+    mistake_hint,
     run_checks,
 )
 
@@ -109,3 +112,74 @@ def test_an_object_that_equals_everything_is_not_an_array():
             return np.zeros((2, 4))
 
     assert compare_arrays(Liar(), np.zeros((2, 4))) is not None
+
+
+# --------------------------------------------------------------------------- the mistake a check names
+
+
+def exercise_with_mutants():
+    """`double(x) = 2x` with two known mistakes of `double` and one check of another function."""
+    ex = Exercise("ex99_demo", "demo", ["double", "quadruple"])
+    ex.mutant("double", "you added instead of multiplying.", name="plus_two")(lambda x: x + 2)
+    ex.mutant("double", "you squared.", name="squared")(lambda x: x**2)
+    ex.check("double: a value", hidden=False)(lambda ctx: ctx.compare("double", np.arange(3.0) + 3))
+    ex.check("double: hidden value", hidden=True)(lambda ctx: ctx.compare("double", np.arange(4.0) + 5))
+
+    @ex.check("quadruple: twice double")
+    def _(ctx):
+        got = ctx.call("quadruple", 3.0)
+        if got != 12.0:
+            raise CheckFailed("quadruple(3.0)", f"got {got}", ctx.diagnose("double", got / 2, (3.0,), {}))
+
+    return ex
+
+
+def reference():
+    return types.SimpleNamespace(double=lambda x: 2 * x, quadruple=lambda x: 4 * x)
+
+
+@pytest.mark.parametrize(
+    "double, expected",
+    [(lambda x: x + 2, "plus_two"), (lambda x: x**2, "squared"), (lambda x: 3 * x, ""), (lambda x: 2 * x, "")],
+)
+def test_each_result_carries_the_id_of_the_mistake_it_matched_hidden_checks_too(double, expected):
+    ex = exercise_with_mutants()
+    results = run_checks(ex, types.SimpleNamespace(double=double, quadruple=lambda x: 4 * x), reference(),
+                         hidden=True, functions=["double"])
+    assert [(r.hidden, r.mistake) for r in results] == [(False, expected), (True, expected)]
+    assert [r.to_gradescope()["mistake"] for r in results] == [expected or None] * 2
+    hints = {"plus_two": "you added instead of multiplying.", "squared": "you squared.", "": ""}
+    assert {mistake_hint(ex, r.function, r.mistake) for r in results} == {hints[expected]}
+
+
+def test_a_mistake_of_another_function_is_qualified_with_its_function():
+    ex = exercise_with_mutants()
+    student = types.SimpleNamespace(double=lambda x: 2 * x, quadruple=lambda x: 2 * (x + 2))
+    (result,) = run_checks(ex, student, reference(), hidden=True, functions=["quadruple"])
+    assert result.mistake == "double.plus_two"
+    assert mistake_hint(ex, "quadruple", result.mistake) == "you added instead of multiplying."
+
+
+def test_a_hint_extended_with_more_text_names_no_mistake():
+    ex = Exercise("ex99_demo", "demo", ["f"])
+    ex.mutant("f", "you squared.", name="squared")(lambda x: x**2)
+
+    @ex.check("f: a value")
+    def _(ctx):
+        raise CheckFailed("f(3)", "got 9", ex.mutants["f"][0].diagnosis + " (and more)")
+
+    (result,) = run_checks(ex, student(lambda x: x**2), None)
+    assert result.status == "failed" and result.mistake == ""
+
+
+def test_modifying_an_input_is_a_mistake_the_engine_names_in_every_exercise():
+    def body(ctx):
+        ctx.call("f", np.zeros(3))
+
+    def f(x):
+        x[0] = 1.0
+        return x
+
+    (result,) = run_checks(exercise_with(body, hidden=False), student(f), None)
+    assert result.mistake == MODIFIES_INPUT and "Work on a copy" in result.output
+    assert mistake_hint(exercise_with(body, hidden=False), "f", result.mistake) == GENERIC_MISTAKES[MODIFIES_INPUT]

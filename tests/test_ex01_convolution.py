@@ -112,6 +112,7 @@ def test_conv2d_mutant_fails_and_hint_names_it(tmp_path, name):
     failed = [r for r in failures(report) if r.function == "conv2d"]
     assert failed, f"{name} passed every conv2d check"
     assert any(hint_of("conv2d", name) in r.output for r in failed if not r.hidden), [r.output for r in failed]
+    assert {r.mistake for r in failed} - {""} == {name}, [(r.name, r.mistake) for r in failed]
     assert all(r.passed for r in report.results if r.function != "conv2d")
 
 
@@ -121,6 +122,7 @@ def test_mutant_fails_and_hint_names_it(tmp_path, function, name):
     failed = [r for r in failures(report) if r.function == function]
     assert failed, f"{name} passed every {function} check"
     assert any(hint_of(function, name) in r.output for r in failed), [r.output for r in failed]
+    assert {r.mistake for r in failed} - {""} == {name}, [(r.name, r.mistake) for r in failed]
 
 
 def test_every_registered_mutant_is_exercised_by_a_test():
@@ -285,3 +287,11 @@ def test_checking_a_numpy_exercise_does_not_import_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["True", "False", "False"]
+
+
+def test_float_of_an_array_bias_is_explained(tmp_path):
+    path = edited(tmp_path, ("    bias = np.asarray(bias, dtype=np.float64).reshape(())  # a number, or shape (1, 1, 1)\n", ""))
+    report = check_file(EX, path)
+    (step,) = [r for r in report.results if r.function == "conv_single_step"]
+    assert not step.passed and "bias=array (1, 1, 1)" in step.output
+    assert "Add it as a number" in step.output

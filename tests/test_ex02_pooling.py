@@ -222,6 +222,7 @@ def test_mistake_fails_and_is_named_in_the_hint(tmp_path, function, mutant, sour
     failed = failures(report, function)
     assert failed, f"{mutant}: every check of {function} passed"
     assert hint_of("ex02", function, mutant) in failure_text(report, function), failure_text(report)
+    assert {r.mistake for r in failed} - {""} == {mutant}, [(r.name, r.mistake) for r in failed]
     assert all(r.status == "failed" for r in failed)
 
 

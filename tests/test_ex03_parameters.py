@@ -224,6 +224,7 @@ def test_mistake_fails_and_is_named_in_the_hint(tmp_path, function, mutant):
     report = check_student(tmp_path, "ex03", MISTAKES[function, mutant], functions=[function])
     assert failures(report, function), f"{mutant}: every check of {function} passed"
     assert hint_of("ex03", function, mutant) in failure_text(report, function), failure_text(report)
+    assert mutant in {r.mistake for r in failures(report, function)}, [(r.name, r.mistake) for r in failures(report)]
 
 
 def test_wrong_count_shows_expected_and_got_exactly(tmp_path):

@@ -115,6 +115,7 @@ def test_each_mutant_fails_with_its_hint(graded, mutant):
     failed = [r for r in results if not r.passed]
     assert failed, f"{mutant.name} passed every check"
     assert any(mutant.hint in r.output for r in failed), "\n".join(r.output for r in failed)
+    assert mutant.name in {r.mistake for r in failed}, [(r.name, r.mistake) for r in failed]
     assert all(r.status in (FAILED, ERROR) for r in failed)
 
 
@@ -145,6 +146,7 @@ def test_parameter_budget_fails_for_a_wide_dense_head(graded):
     budget = next(r for name, r in results.items() if "parameters" in name)
     assert budget.status == FAILED
     assert "got 808," in budget.output and "Dense layer after Flatten" in budget.output
+    assert 808_000 < budget.artifacts["params"] < 809_000  # kept for the class report
     assert all(r.passed for r in results.values() if r is not budget)
 
 

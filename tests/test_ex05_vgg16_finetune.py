@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.checks import ERROR, FAILED, NOT_IMPLEMENTED, PASSED, run_checks
+from autograder.checks import ERROR, FAILED, NOT_IMPLEMENTED, PASSED, mistake_hint, run_checks
 from autograder.exercises import ex05_vgg16_finetune as ex05
 from autograder.reference import load_reference
 from autograder.runner import check_file
@@ -193,6 +193,8 @@ def test_each_preprocessing_mutant_fails_with_its_hint(graded, mutant):
     results = graded("vgg16_preprocess", mutant.name)
     assert results and all(r.status == FAILED for r in results), [r.output for r in results]
     assert all(mutant.hint in r.output for r in results), [r.output for r in results]
+    named = {mistake_hint(EXERCISE, r.function, r.mistake) for r in results}  # two mutants are one function
+    assert named == {mutant.hint}, [(r.name, r.mistake) for r in results]
 
 
 def test_preprocessing_that_returns_integers_fails_on_uint8(graded):
@@ -243,6 +245,8 @@ def test_each_model_mutant_fails_with_its_hint(graded, mutant):
     failed = [r for r in results if not r.passed]
     assert failed, f"{mutant.name} passed every check"
     assert any(mutant.hint in r.output for r in failed), "\n".join(r.output for r in failed)
+    named = {mistake_hint(EXERCISE, r.function, r.mistake) for r in failed}  # a preprocessing mutant may name it
+    assert mutant.hint in named, [(r.name, r.mistake) for r in failed]
 
 
 @pytest.mark.slow

@@ -14,7 +14,17 @@ from autograder.reference import load_reference
 from autograder.runner import check_file
 
 # exercise -> (public points, hidden points)
-POINTS = {"ex01_convolution": (13, 5), "ex02_pooling": (13, 5), "ex03_parameters": (17, 6)}
+POINTS = {
+    "ex01_convolution": (13, 5),
+    "ex02_pooling": (13, 5),
+    "ex03_parameters": (17, 6),
+    "ex06_backprop": (18, 5),
+}
+
+
+def test_every_numpy_exercise_has_its_points_pinned_here():
+    """A new NumPy exercise is not skipped silently by the tests below."""
+    assert sorted(POINTS) == [n for n in exercises.available() if not exercises.get(n).uses_keras]
 
 
 @pytest.mark.parametrize("name", sorted(POINTS))

@@ -323,7 +323,7 @@ def test_the_child_runs_the_student_code_and_sends_back_plain_data(server):
         assert facts["grader modules"] == []  # the zygote never imported the checks or the solutions
 
 
-def test_a_timeout_costs_one_call_and_the_next_call_gets_a_fresh_child(server):
+def test_a_timeout_costs_one_time_limit_and_the_next_function_gets_a_fresh_child(server):
     with isolated(server, probe_source(), timeout=1.0) as student:
         start = time.monotonic()
         with pytest.raises(Unavailable) as gone:
@@ -331,7 +331,12 @@ def test_a_timeout_costs_one_call_and_the_next_call_gets_a_fresh_child(server):
         assert gone.value.status == TIMEOUT and "within 1 s" in gone.value.message
         assert time.monotonic() - start < 5
         student._left = 1.0  # a new check begins
-        assert student.wait(0) == 0
+        again = time.monotonic()
+        with pytest.raises(Unavailable) as gone:
+            student.wait(0)  # the same function: its verdict stands, without waiting again
+        assert gone.value.status == TIMEOUT and "not run: an earlier check of `wait` ended with TIMEOUT" in gone.value.message
+        assert time.monotonic() - again < 0.5
+        assert student.facts(os.getpid())["write cwd"] == "OK"  # another function runs, in a fresh child
         assert student.spawns == 2
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checks import CheckFailed, Exercise
+from autograder.checks import ERROR, CheckFailed, Exercise
 
 EXERCISE = Exercise(
     "ex01_convolution",
@@ -308,7 +308,7 @@ def _size_mutant(ctx, cases, answers):
             mutant.impl(n, k, strides=s, padding=p) == got and type(got) is type(mutant.impl(n, k, s, p))
             for (n, k, s, p), (_, got) in zip(cases, answers)
         ):
-            return mutant.hint
+            return mutant.diagnosis
     return ""
 
 
@@ -368,7 +368,16 @@ def _(ctx):
     kernel = ctx.rng.standard_normal((3, 3, 4))
     for bias, shown in ((0.0, "0.0"), (-1.25, "-1.25"), (np.full((1, 1, 1), 0.75), "array (1, 1, 1)")):
         what = f"conv_single_step(window (3, 3, 4), kernel (3, 3, 4), bias={shown})"
-        got = ctx.compare("conv_single_step", window, kernel, bias, what=what)
+        try:
+            got = ctx.compare("conv_single_step", window, kernel, bias, what=what)
+        except CheckFailed as failure:
+            if failure.status == ERROR and not failure.hint and isinstance(bias, np.ndarray):
+                failure.hint = (
+                    "`bias` may be an array holding one number, such as shape (1, 1, 1), and "
+                    "`float()` takes only a 0-d array. Add it as a number, e.g. "
+                    "`float(np.sum(window * kernel) + np.sum(bias))`."
+                )
+            raise
         if not isinstance(got, float):  # a Python float, or np.float64 (a float subclass)
             raise CheckFailed(
                 what,

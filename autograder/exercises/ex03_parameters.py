@@ -455,7 +455,7 @@ def _diagnose(ctx, function, got, args):
         except Exception:
             continue
         if _same_value(got, out):
-            return mutant.hint
+            return mutant.diagnosis
     return ""
 
 

@@ -180,7 +180,7 @@ def no_accuracy_metric(input_shape=(28, 28, 1), num_classes=10):
 
 
 def _hint(name: str) -> str:
-    return next(m.hint for m in EXERCISE.mutants["build_cnn"] if m.name == name)
+    return next(m.diagnosis for m in EXERCISE.mutants["build_cnn"] if m.name == name)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -261,34 +261,18 @@ def _close(value, expected) -> bool:
     return isinstance(value, float) and bool(np.isclose(value, expected, rtol=1e-3, atol=1e-3))
 
 
-def _linear_resize_matrix(n_in: int, n_out: int) -> np.ndarray:
-    """`(n_out, n_in)` weights of linear interpolation with pixel centres at `i + 0.5`."""
-    position = np.clip((np.arange(n_out) + 0.5) * n_in / n_out - 0.5, 0, n_in - 1)  # (n_out,)
-    low = np.floor(position).astype(int)
-    high = np.minimum(low + 1, n_in - 1)
-    weights = np.zeros((n_out, n_in))
-    np.add.at(weights, (np.arange(n_out), low), 1.0 - (position - low))
-    np.add.at(weights, (np.arange(n_out), high), position - low)
-    return weights
-
-
 @functools.lru_cache(maxsize=1)
 def grading_data():
-    """scikit-learn's digits upsampled to 28x28 (like MNIST: a 24x24 digit, 2 pixels of border).
+    """The digits the grader trains and tests on: `cnnexercises.datasets.load_digits_28x28()`.
+
+    Students load the same images in the notebook, so the graded run can be reproduced.
 
     Returns:
         `((x_train, y_train), (x_test, y_test))`, `x_*` float32 `(N, 28, 28, 1)` in [0, 1].
     """
-    from cnnexercises.datasets import load_digits
+    from cnnexercises.datasets import load_digits_28x28
 
-    (x_train, y_train), (x_test, y_test) = load_digits(test_fraction=0.25, seed=0)
-    resize = _linear_resize_matrix(8, 24)  # (24, 8)
-
-    def upsample(x):
-        big = np.einsum("ij,njk,lk->nil", resize, x[..., 0], resize)  # (N, 24, 24), bilinear
-        return np.pad(big, ((0, 0), (2, 2), (2, 2)))[..., None].astype(np.float32)  # (N, 28, 28, 1)
-
-    return (upsample(x_train), y_train), (upsample(x_test), y_test)
+    return load_digits_28x28()
 
 
 # --------------------------------------------------------------------------- checks
@@ -426,6 +410,7 @@ def _(ctx):
 def _(ctx):
     info = _describe(ctx)
     params = info["params"]
+    ctx.attach("params", params)
     if params > PARAMETER_BUDGET:
         hint = (
             "most parameters usually sit in the first Dense layer after Flatten: add pooling "

@@ -227,7 +227,7 @@ def learning_rate_ignored(model, learning_rate=1e-5):
 
 
 def _hint(function: str, name: str) -> str:
-    return next(m.hint for m in EXERCISE.mutants[function] if m.name == name)
+    return next(m.diagnosis for m in EXERCISE.mutants[function] if m.name == name)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -456,7 +456,7 @@ def _(ctx):
         (np.asarray(x, dtype=np.float64), _hint("build_vgg16_classifier", "preprocessing_missing")),
         (caffe(caffe(x)), _hint("build_vgg16_classifier", "preprocessing_twice")),
     ] + [
-        (mutant.impl(x.copy()), mutant.hint)
+        (mutant.impl(x.copy()), mutant.diagnosis)
         for mutant in EXERCISE.mutants["vgg16_preprocess"]
         if mutant.name != "in_place"
     ]

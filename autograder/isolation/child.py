@@ -3,7 +3,8 @@
 Requests (from the trusted grader) and replies are frames of `protocol`:
 
     {"op": "load", "name": "alice.ipynb", "functions": [...], "numpy_only": [...]} + the file's bytes
-        -> first {"policy": {function: message}} or {"unreadable": message}, decided from
+        -> first {"policy": {function: message}, "functions": {function: source}} or
+           {"unreadable": message}, decided from
            the source before any of the student's code runs (so nothing it does can change
            it), then {"problems": [...], "callables": [...]}
     {"op": "call", "function": "conv2d", "args": tree, "kwargs": tree} + arrays
@@ -37,6 +38,7 @@ from autograder.errors import LoadError
 from autograder.isolation import protocol, sandbox
 from autograder.loading import definitions, load, read_units
 from autograder.policy import policy_failures
+from autograder.reports.snippets import function_sources
 
 REQUESTS = protocol.Limits()  # what the grader may send (trusted, but checked all the same)
 MAX_REPLY = 256 * 2**20  # a saved VGG16 is about 60 MB
@@ -252,7 +254,11 @@ def examine(path: str, functions: list[str], numpy_only: list[str]) -> dict:
         return {"unreadable": str(err)[:MAX_TEXT]}
     except (RecursionError, MemoryError) as err:
         return {"unreadable": _too_big(name, err)}
-    return {"policy": {str(k): str(v)[:MAX_TEXT] for k, v in policy.items()}}
+    return {
+        "policy": {str(k): str(v)[:MAX_TEXT] for k, v in policy.items()},
+        # anonymised sources of the contract's functions, for the instructor's class report
+        "functions": {str(k): str(v)[:MAX_TEXT] for k, v in function_sources(trees, functions).items()},
+    }
 
 
 def _too_big(name: str, err: BaseException) -> str:

@@ -5,10 +5,12 @@ attribute access returns forwarding callables, `run_probe`, `problems`), so the 
 `run_checks` grades a submission in-process or isolated.
 
 Time limits are per check: `watching(exercise)` wraps each check so the budget restarts
-at its beginning; only time spent waiting for the child counts. A check that times out,
-runs out of memory, crashes the child or gets garbage back costs that check only: the
-child is killed and the next check starts a fresh one (the file is loaded again). A file
-whose *loading* hangs or kills the child fails every check at once, after one time limit.
+at its beginning; only time spent waiting for the child counts. A function that times
+out, runs out of memory or crashes the child costs its time limit once: the child is
+killed, the function's other checks get the same status at once (without running it
+again), and the next function starts a fresh child (the file is loaded again). Garbage
+sent back costs that check only. A file whose *loading* hangs or kills the child fails
+every check at once, after one time limit.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from autograder.errors import GraderError
 from autograder.isolation import protocol
 from autograder.isolation.zygote import ExitInfo, Zygote
 
+FAULTS = (TIMEOUT, MEMORY, CRASHED)  # a function that ended its child so is not run again
 REPLIES = protocol.Limits(max_bytes=80 * 2**20, max_elements=2**24, max_json=4 * 2**20, max_text=64 * 2**10)
 BUILT = dataclasses.replace(REPLIES, max_bytes=300 * 2**20, max_elements=300 * 2**20)  # saved models
 FIRST_REPLY = protocol.Limits(max_bytes=2**20, max_blobs=0, max_nodes=1000, max_text=8000)
@@ -101,9 +104,11 @@ class IsolatedStudent:
         self._pid: int | None = None
         self._sock = None
         self._broken: Unavailable | None = None  # loading failed: every call fails at once
+        self._faults: dict[str, Unavailable] = {}  # function -> its TIMEOUT/MEMORY/CRASHED verdict
         self._callables: set[str] = set()
         self.problems: list[str] = []
         self.policy: dict[str, str] | None = None
+        self.functions: dict[str, str] = {}  # anonymised sources, for the class report
         self.unreadable: str | None = None
         self.sandbox: list[str] = []
         self.spawns = 0
@@ -298,6 +303,11 @@ class IsolatedStudent:
         if type(policy) is not dict:
             raise protocol.ProtocolError("a malformed policy reply")
         self.policy = {f: str(policy[f])[:4000] for f in self._exercise.functions if type(policy.get(f)) is str}
+        sources = first.get("functions")
+        if type(sources) is dict:
+            self.functions = {
+                f: str(sources[f])[:4000] for f in self._exercise.functions if type(sources.get(f)) is str
+            }
 
     def _stop(self, grace: float = 0.0) -> ExitInfo:
         pid, sock = self._pid, self._sock
@@ -323,11 +333,23 @@ class IsolatedStudent:
         self.close()
 
     def _answer(self, function: str, doc: dict, blobs: list[bytes], limits: protocol.Limits | None = None):
+        fault = self._faults.get(function)
+        if fault is not None:  # it already timed out, ran out of memory or crashed: once is enough
+            raise fault
         try:
             return self._exchange(function, doc, blobs, limits or REPLIES)
         except GraderError as err:  # the zygote failed: not the student's doing
             self.failure = self.failure or err
             raise Unavailable(ERROR, f"the grader failed while running `{function}`: {err}") from None
+        except Unavailable as gone:
+            if gone.status in FAULTS and self._pid is None:  # it had to end the child
+                self._faults[function] = Unavailable(
+                    gone.status,
+                    f"not run: an earlier check of `{function}` ended with {gone.status} "
+                    f"({gone.message}) Each fault costs the time limit once, so the other checks of "
+                    f"`{function}` get the same status without running it again.",
+                )
+            raise
 
     def _exchange(self, function: str, doc: dict, blobs: list[bytes], limits: protocol.Limits):
         if self._broken is not None:

@@ -54,7 +54,11 @@ def row(name: str, check_names: list[str], doc: dict | None, note: str = "", sou
 
 def write(path: str | Path, check_names: list[str], rows: list[dict]) -> None:
     """Write the gradebook atomically, rows sorted by submission name."""
-    header = FIRST + list(check_names) + LAST
+    write_csv(path, FIRST + list(check_names) + LAST, rows)
+
+
+def write_csv(path: str | Path, header: list[str], rows: list[dict]) -> None:
+    """Write `rows` (dicts keyed by `header`) atomically, sorted by their `submission` (stable)."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=header, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.figure import Figure
 
-from cnnexercises.plotting._figure import show_image
+from cnnexercises.plotting._figure import NotebookFigure, show_image, shows_itself
 
 
 def _squeeze_image(array, name):
@@ -23,6 +22,7 @@ def _squeeze_image(array, name):
     return a
 
 
+@shows_itself
 def conv_output(image, kernel, output, titles=("image", "kernel", "output")):
     """An image, the kernel and the convolution output, side by side.
 
@@ -57,7 +57,7 @@ def conv_output(image, kernel, output, titles=("image", "kernel", "output")):
     if k.ndim != 2:
         raise ValueError(f"`kernel` must be (kernel_h, kernel_w) or (kernel_h, kernel_w, C, F). Received: kernel.shape={kernel_shape}")
 
-    fig = Figure(figsize=(11, 3.8), layout="constrained")
+    fig = NotebookFigure(figsize=(11, 3.8), layout="constrained")
     ax_image, ax_kernel, ax_output = fig.subplots(1, 3, gridspec_kw={"width_ratios": [4, 1.6, 4]})
     show_image(ax_image, image)
     ax_image.set_title(f"{titles[0]} {tuple(image_shape)}")

@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from cnnexercises.plotting._figure import grid, show_image
+from cnnexercises.plotting._figure import NotebookFigure, grid, show_image, shows_itself
 
 
 def _conv_layers(layer_or_model):
@@ -53,10 +53,13 @@ def first_conv_kernel(kernel_or_model):
     return kernel, name
 
 
-def filters(kernel_or_model, max_filters=32):
+@shows_itself
+def filters(kernel_or_model, max_filters=32, channel_order="rgb"):
     """The first convolution layer's filters, one small image each.
 
-    A filter with 3 input channels is drawn in colour (RGB), one with 1 channel in gray;
+    A filter with 3 input channels is drawn in colour (as RGB: a network whose input is
+    BGR, like VGG16 after its "caffe" preprocessing, needs `channel_order="bgr"` so that
+    a filter that responds to red is drawn red), one with 1 channel in gray;
     with another number of channels the channel mean is drawn. Each filter is scaled to
     its own minimum (black) and maximum (white).
 
@@ -64,6 +67,7 @@ def filters(kernel_or_model, max_filters=32):
         kernel_or_model: a `(kh, kw, C, F)` array (the layout of `Conv2D.kernel`), a
             `keras.layers.Conv2D`, or a Keras model (its first Conv2D layer is used).
         max_filters: draw at most this many filters (the first ones).
+        channel_order: "rgb" or "bgr", the order of the input's 3 channels.
 
     Returns:
         A `matplotlib.figure.Figure` with one axes per filter drawn.
@@ -75,8 +79,12 @@ def filters(kernel_or_model, max_filters=32):
     """
     if isinstance(max_filters, bool) or not isinstance(max_filters, numbers.Integral) or max_filters < 1:
         raise ValueError(f"`max_filters` must be a positive int. Received: max_filters={max_filters!r}")
+    if channel_order not in ("rgb", "bgr"):
+        raise ValueError(f"`channel_order` must be 'rgb' or 'bgr'. Received: channel_order={channel_order!r}")
     kernel, name = first_conv_kernel(kernel_or_model)
     kh, kw, channels, count = kernel.shape
+    if channels == 3 and channel_order == "bgr":
+        kernel = kernel[:, :, ::-1, :]                                     # BGR -> RGB for drawing
     shown = min(count, max_filters)
     fig, axes = grid(shown, cell=(1.0, 1.0), extra_height=0.6, min_width=2.8)
     for f, ax in enumerate(axes):
@@ -87,7 +95,7 @@ def filters(kernel_or_model, max_filters=32):
         w = (w - low) / (high - low) if high > low else np.full_like(w, 0.5)
         show_image(ax, w, title=f"{f}", interpolation="nearest")
     source = f"layer {name!r}" if name else "kernel"
-    how = {1: "gray", 3: "RGB"}.get(channels, f"mean of {channels} channels")
+    how = {1: "gray", 3: "RGB" if channel_order == "rgb" else "BGR input drawn as RGB"}.get(channels, f"mean of {channels} channels")
     fig.suptitle(f"{source}: {count} filters {kh}×{kw}×{channels}\n{how}, showing {shown}", fontsize=8)
     return fig
 
@@ -122,6 +130,7 @@ def _feature_layers(model, layers):
     return chosen
 
 
+@shows_itself
 def feature_maps(model, image, layers=None, max_maps=8):
     """One image through a CNN: the input, then up to `max_maps` channels of each layer's output.
 
@@ -168,9 +177,7 @@ def feature_maps(model, image, layers=None, max_maps=8):
 
     ncols = max_maps
     rows = 1 + len(chosen)
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(1.3 * ncols, 1.45 * rows + 0.4), layout="constrained")
+    fig = NotebookFigure(figsize=(1.3 * ncols, 1.45 * rows + 0.4), layout="constrained")
     show_image(fig.add_subplot(rows, ncols, 1), batch[0], title=f"input {tuple(batch.shape[1:])}")
     for r, (layer, maps) in enumerate(zip(chosen, outputs), start=1):
         if maps.ndim == 2:

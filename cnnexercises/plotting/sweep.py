@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from cnnexercises.plotting._figure import grid
+from cnnexercises.plotting._figure import grid, shows_itself
 
 PAD_VALUE = 0.0
 INPUT_VALUE = 1.0  # the cell value drawn for the input when no image is given
@@ -78,6 +78,7 @@ def _frame_positions(oh, ow, max_frames):
     return [(int(p) // ow, int(p) % ow, int(p)) for p in picks]
 
 
+@shows_itself
 def kernel_sweep(input_size=None, kernel_size=3, strides=1, padding="valid", max_frames=9, image=None):
     """Frames of a kernel sliding over a zero-padded input, each next to the output grid.
 

@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from cnnexercises.plotting._figure import grid, show_image
+from cnnexercises.plotting._figure import NotebookFigure, grid, show_image, shows_itself
 
 
 def _history_dict(history):
@@ -22,6 +22,7 @@ def _history_dict(history):
     return {k: [float(v) for v in vs] for k, vs in values.items()}
 
 
+@shows_itself
 def training_curves(history):
     """Loss and metrics per epoch, training and validation, one axes per quantity.
 
@@ -99,6 +100,7 @@ def confusion_counts(y_true, y_pred, num_classes=None):
     return counts
 
 
+@shows_itself
 def confusion_matrix(y_true, y_pred, class_names=None):
     """The confusion matrix as a heat map with the count in every cell.
 
@@ -122,10 +124,8 @@ def confusion_matrix(y_true, y_pred, class_names=None):
     k = counts.shape[0]
     names = list(class_names) if class_names is not None else [str(i) for i in range(k)]
     total, right = int(counts.sum()), int(np.trace(counts))
-    from matplotlib.figure import Figure
-
     size = max(3.2, 0.45 * k + 2)
-    fig = Figure(figsize=(size + 0.8, size), layout="constrained")
+    fig = NotebookFigure(figsize=(size + 0.8, size), layout="constrained")
     ax = fig.add_subplot()
     image = ax.imshow(counts, cmap="Blues", vmin=0)
     fig.colorbar(image, ax=ax, shrink=0.8)
@@ -142,6 +142,7 @@ def confusion_matrix(y_true, y_pred, class_names=None):
     return fig
 
 
+@shows_itself
 def predictions(images, y_true, y_pred, class_names=None, n=16, wrong_first=False):
     """A grid of images titled "predicted (true)"; wrong predictions in red with a red frame.
 

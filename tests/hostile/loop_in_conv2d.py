@@ -1,6 +1,6 @@
 # Hostile: an infinite loop in conv2d. Only `conv2d(..., strides=(2, 3))` (one public check, 1 point) misbehaves.
-# Expected: that check TIMEOUT, every other check passes (17/18): the child is killed and
-# the next check runs in a fresh one.
+# Expected: that check TIMEOUT after one time limit; the conv2d checks after it get TIMEOUT
+# at once without running it again (12/18); the other functions run in a fresh child.
 import numpy as np
 
 
@@ -29,7 +29,7 @@ def zero_pad(images, padding):
 
 
 def conv_single_step(window, kernel, bias=0.0):
-    return float(np.sum(window * kernel) + bias)
+    return float(np.sum(window * kernel) + np.sum(bias))
 
 
 def conv2d(images, kernel, bias=None, strides=1, padding="valid"):

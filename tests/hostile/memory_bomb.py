@@ -1,5 +1,6 @@
 # Hostile: allocates memory without end. Only `conv2d(..., strides=(2, 3))` (one public check, 1 point) misbehaves.
-# Expected: that check MEMORY (17/18); the memory limit stops it, the machine is fine.
+# Expected: that check MEMORY, and the conv2d checks after it at once (12/18); the memory
+# limit stops it, the machine is fine.
 import numpy as np
 
 
@@ -28,7 +29,7 @@ def zero_pad(images, padding):
 
 
 def conv_single_step(window, kernel, bias=0.0):
-    return float(np.sum(window * kernel) + bias)
+    return float(np.sum(window * kernel) + np.sum(bias))
 
 
 def conv2d(images, kernel, bias=None, strides=1, padding="valid"):

@@ -1,5 +1,6 @@
 # Hostile: os._exit(0) inside conv2d, so the process ends "successfully". Only `conv2d(..., strides=(2, 3))` (one public check, 1 point) misbehaves.
-# Expected: that check CRASHED (17/18); an exit code never decides anything.
+# Expected: that check CRASHED, and the conv2d checks after it at once (12/18); an exit code
+# never decides anything.
 import numpy as np
 import os
 
@@ -29,7 +30,7 @@ def zero_pad(images, padding):
 
 
 def conv_single_step(window, kernel, bias=0.0):
-    return float(np.sum(window * kernel) + bias)
+    return float(np.sum(window * kernel) + np.sum(bias))
 
 
 def conv2d(images, kernel, bias=None, strides=1, padding="valid"):

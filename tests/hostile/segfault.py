@@ -1,5 +1,6 @@
 # Hostile: a segmentation fault in plain NumPy (a view whose stride points at unmapped memory). Only `conv2d(..., strides=(2, 3))` (one public check, 1 point) misbehaves.
-# Expected: that check CRASHED, "SIGSEGV" in its message (17/18).
+# Expected: that check CRASHED, "SIGSEGV" in its message, and the conv2d checks after it at
+# once (12/18).
 import numpy as np
 
 
@@ -28,7 +29,7 @@ def zero_pad(images, padding):
 
 
 def conv_single_step(window, kernel, bias=0.0):
-    return float(np.sum(window * kernel) + bias)
+    return float(np.sum(window * kernel) + np.sum(bias))
 
 
 def conv2d(images, kernel, bias=None, strides=1, padding="valid"):

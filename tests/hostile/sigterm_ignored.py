@@ -1,5 +1,6 @@
 # Hostile: ignores SIGTERM and sleeps for an hour. Only `conv2d(..., strides=(2, 3))` (one public check, 1 point) misbehaves.
-# Expected: that check TIMEOUT (17/18): the grader kills with SIGKILL.
+# Expected: that check TIMEOUT, and the conv2d checks after it at once (12/18): the grader
+# kills with SIGKILL.
 import numpy as np
 import signal
 import time
@@ -30,7 +31,7 @@ def zero_pad(images, padding):
 
 
 def conv_single_step(window, kernel, bias=0.0):
-    return float(np.sum(window * kernel) + bias)
+    return float(np.sum(window * kernel) + np.sum(bias))
 
 
 def conv2d(images, kernel, bias=None, strides=1, padding="valid"):

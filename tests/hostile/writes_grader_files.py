@@ -49,7 +49,7 @@ def zero_pad(images, padding):
 
 
 def conv_single_step(window, kernel, bias=0.0):
-    return float(np.sum(window * kernel) + bias)
+    return float(np.sum(window * kernel) + np.sum(bias))
 
 
 def conv2d(images, kernel, bias=None, strides=1, padding="valid"):
