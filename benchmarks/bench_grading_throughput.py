@@ -47,13 +47,13 @@ MISTAKES = {  # edits of the solution's text, each a known mistake
     "no_bias": ("out = out + np.asarray(bias)", "pass"),
     "same_floor": ("return -(-input_size // strides)", "return input_size // strides"),
     "pad_swapped": ("(pad_h, pad_h), (pad_w, pad_w)", "(pad_w, pad_w), (pad_h, pad_h)"),
-    "mean_step": ("float(np.sum(window * kernel) + np.sum(bias))", "float(np.mean(window * kernel) + bias)"),
+    "mean_step": ("float(np.sum(window * kernel) + bias)", "float(np.mean(window * kernel) + bias)"),
 }
 
 
 def make_keras_class(folder: Path, exercise: str, n: int) -> dict[str, int]:
     """`n` copies of the exercise's solution."""
-    solution = ROOT / "solutions" / f"{exercise}.py"
+    solution = next((ROOT / "solutions").glob(f"{exercise}_*.py"))
     for i in range(n):
         shutil.copy(solution, folder / f"s{i:03d}.py")
     return {"solution": n, "stub": 0, "mistake": 0}
