@@ -8,8 +8,8 @@ every score stay in the grader's processes. For each submission it writes, atomi
 
     OUT/<name>/results.json    Gradescope's schema, hidden checks included
     OUT/<name>/feedback.html   readable feedback with hints (and training curves)
-    OUT/<name>/grading.json    what was graded (file hash, grader version): the resume key
-    OUT/<name>/report.json     what the class report keeps (anonymised code that lost points, measurements)
+    OUT/<name>/grading.json    what was graded (file hash, grader version): the resume key; and
+                               what the class report keeps (`report`: anonymised code, measurements)
 
 and at the end `OUT/gradebook.csv` with one row per submission of this run, and the class
 report: `OUT/mistakes.csv`, `OUT/report_data.json`, `OUT/report.html` (see `reports.class_report`).
@@ -277,7 +277,6 @@ class Grader:
         write_results(folder / "results.json", results_json(report.results, report.execution_time, output))
         title = f"{self.exercise.name} — {self.exercise.title}"
         write_atomic(folder / "feedback.html", feedback_page(title, sub.name, report.results, report.problems))
-        write_atomic(folder / class_report.RECORD, json.dumps(class_report.submission_record(report.results, report.functions)))
         meta = {
             "key": self.key(sub),
             "submission": sub.name,
@@ -290,6 +289,7 @@ class Grader:
             "score": report.score,
             "max_score": report.max_score,
             "sandbox": sandbox,
+            class_report.RECORD: class_report.submission_record(report.results, report.functions),
         }
         write_atomic(folder / "grading.json", json.dumps(meta, indent=2) + "\n")
 
@@ -441,7 +441,10 @@ def grade(
                  for i, item in enumerate(skipped)]
         _write_problems(out / "problems.csv", skipped)
         gradebook.write(out / "gradebook.csv", [c.name for c in ex.checks], rows)
-        class_report.finish(out, ex.name, [s.name for s in subs], errors)
+        try:
+            class_report.finish(out, ex.name, [s.name for s in subs], errors)
+        except Exception as err:  # the class report is an extra: it never costs the batch its gradebook
+            stream.write(f"class report not written: {type(err).__name__}: {safe.text(err, 300)}\n")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     order = {s.name: i for i, s in enumerate(subs)}

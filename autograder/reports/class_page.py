@@ -160,8 +160,9 @@ def _mistake_row(s: ClassSummary, m: Mistake) -> str:
 
 
 def _code(escaped: str) -> str:
-    """`code` spans of an escaped hint as <code>."""
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
+    """The `code` and *emphasis* of an escaped hint as <code> and <em>."""
+    escaped = re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped)
+    return re.sub(r"(?<![\w*])\*([^*\s][^*]*)\*(?![\w*])", r"<em>\1</em>", escaped)
 
 
 def _example(text: str, is_diff: bool, count: int) -> str:

@@ -19,8 +19,7 @@ BLUE, GREY, RED = "#1f77b4", "#9aa5b1", "#c62828"
 def _figure(width: float, height: float):
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
-    return fig
+    return Figure(figsize=(width, height), dpi=100, layout="tight")  # "constrained" draws 3x slower
 
 
 def _uri(fig) -> str:
@@ -82,12 +81,17 @@ def function_scores(functions: list[tuple[str, list[float], float]]) -> str:
 def accuracy_vs_params(points: list[tuple[int, float]], accuracy_bar: float | None = None,
                        params_budget: int | None = None) -> str:
     """Held-out accuracy against parameter count, one dot per submission (log scale for parameters)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
     fig = _figure(6.0, 3.4)
     ax = fig.add_subplot()
     params = np.array([p for p, _ in points], dtype=float)
     accuracy = np.array([a for _, a in points], dtype=float)
     ax.scatter(np.maximum(params, 1), accuracy * 100, s=28, color=BLUE, alpha=0.75, edgecolors="white", linewidths=0.5)
     ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("parameters (log scale)", fontsize=FONT)
     ax.set_ylabel("held-out accuracy (%)", fontsize=FONT)
     ax.set_ylim(0, 102)

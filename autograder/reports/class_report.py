@@ -1,12 +1,14 @@
 """What the class got wrong: the data of the instructors' class report, and its counts.
 
-While grading, each submission gets `OUT/<name>/report.json`: the anonymised source of
-each function that lost points (see `snippets`) and what the Keras checks measured
+While grading, each submission's `OUT/<name>/grading.json` gets a `report`: the anonymised
+source (see `snippets`; made by the child that parsed the file) of each function in which a
+check recognised a known mistake, which the page shows as an example of that mistake, and
+what the Keras checks measured
 (held-out accuracy, parameter count, training history). At the end of a batch,
 `finish` gathers the class into three files:
 
     OUT/mistakes.csv       every check of every submission, with the mistake it recognised
-    OUT/report_data.json   the exercise, each submission's report.json, what was not graded
+    OUT/report_data.json   the exercise, each submission's `report`, what was not graded
     OUT/report.html        the page (`class_page`)
 
 `cnnex report DIR` rebuilds the page from the first two, and `cnnex gradebook merge`
@@ -22,18 +24,18 @@ import json
 import math
 from pathlib import Path
 
-from autograder.checks import NOT_IMPLEMENTED, PASSED, Result, mistake_hint
+from autograder.checks import CRASHED, ERROR, FAILED, MEMORY, NOT_IMPLEMENTED, POLICY, TIMEOUT, Result, mistake_hint
 from autograder.errors import GraderError, UnknownExercise
 from autograder.reports import mistakes
 from autograder.reports.gradebook import from_results
 from autograder.reports.gradescope import write_atomic
 from autograder.reports.snippets import MAX_CHARS, excerpt, reference_sources
 
-RECORD = "report.json"
+RECORD = "report"  # its key in OUT/<name>/grading.json
 DATA = "report_data.json"
 PAGE = "report.html"
 MISTAKES = "mistakes.csv"
-TROUBLE = ("TIMEOUT", "MEMORY", "CRASHED", "POLICY", "ERROR")  # not a wrong answer: the code did not run to the end
+TROUBLE = (TIMEOUT, MEMORY, CRASHED, POLICY, ERROR)  # not a wrong answer: the code did not run to the end
 EXAMPLES = 2
 MAX_EPOCHS = 1000
 MAX_SERIES = 12
@@ -43,15 +45,15 @@ MAX_SERIES = 12
 
 
 def submission_record(results: list[Result], functions: dict[str, str]) -> dict:
-    """What the class report keeps of one submission (`OUT/<name>/report.json`).
+    """What the class report keeps of one submission (`report` in `OUT/<name>/grading.json`).
 
     Args:
         results: its check results.
-        functions: the anonymised source of each contract function it defines.
+        functions: the anonymised source of contract functions it defines.
     """
-    losing = {r.function for r in results if not r.passed}
+    named = {r.function for r in results if r.mistake}
     return {
-        "functions": {f: s for f, s in functions.items() if f in losing},
+        "functions": {f: s for f, s in functions.items() if f in named},
         "measurements": measurements(r.artifacts for r in results),
     }
 
@@ -124,7 +126,7 @@ def gather(out: Path, exercise: str, names: list[str], errors: dict[str, str]) -
             not_graded[name] = "no readable results.json"
             continue
         table += mistakes.rows(name, doc)
-        records[name] = _record(read_json(out / name / RECORD))
+        records[name] = _record((read_json(out / name / "grading.json") or {}).get(RECORD))
     return table, {"exercise": exercise, "submissions": records, "not_graded": not_graded}
 
 
@@ -285,7 +287,7 @@ def summarise(table: list[dict], data: dict) -> ClassSummary:
         hidden[check] = r["hidden"] == "true"
         if r["mistake"]:
             made.setdefault((function, r["mistake"]), {}).setdefault(sub, []).append(check)
-        elif status == "failed":
+        elif status == FAILED:
             unnamed[check].add(sub)
         if status in TROUBLE:
             trouble[status].add(sub)
