@@ -617,6 +617,11 @@ def test_a_bad_member_costs_that_member_and_the_rest_is_extracted(tmp_path, monk
 
 
 def test_names_never_collide_with_each_other_or_the_grader_files(tmp_path):
+    import autograder.submissions as submissions
+
+    from autograder.reports import class_report
+
+    assert {class_report.DATA, class_report.PAGE, class_report.MISTAKES} <= submissions.RESERVED
     for name in ("bob!.py", "bob.py", "gradebook.csv.py", "problems.csv.py", "-rm.py"):
         (tmp_path / name).write_text("x = 1\n")
     subs = {s.source.rsplit("/", 1)[-1]: s.name for s in collect([tmp_path], tmp_path / "scratch")}
