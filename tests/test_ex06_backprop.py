@@ -447,6 +447,12 @@ def test_correct_alternative_scores_full_marks(tmp_path, style):
     assert report.score == EX.max_score()
 
 
+def test_fit_kernel_that_ignores_the_seed_is_told_so(tmp_path):
+    source = fit().replace("np.random.default_rng(seed).normal(", "np.random.default_rng().normal(")
+    report = check_student(tmp_path, "ex06", {"fit_kernel": source}, functions=["fit_kernel"])
+    assert "draw the starting kernel from `np.random.default_rng(seed)`" in failure_text(report)
+
+
 def test_fit_kernel_uses_the_students_own_backward_pass(tmp_path):
     report = check_student(
         tmp_path, "ex06", {"conv2d_backward": MISTAKES["conv2d_backward", "kernel_batch_mean"]}, functions=["fit_kernel"]

@@ -569,6 +569,8 @@ def _gradient_case(ctx, name, shape, eps, params, exact=False):
             if mutant.name != "x_not_restored" and matches(got, mutant.impl(f, x.copy(), eps), 1e-7, 1e-9):
                 hint = mutant.diagnosis
                 break
+        if got.shape == expected.shape:  # finite differences differ in late digits: say by how much
+            problem += f"\nlargest difference {np.max(np.abs(got - expected)):.2g} (tolerance {rtol:g} relative)"
         raise CheckFailed(what, problem, hint)
     if info.get("x_changed"):
         raise CheckFailed(f"{what} leaves `x` unchanged", "the caller's `x` was changed",
@@ -640,6 +642,13 @@ def _(ctx):
 def _(ctx):
     images, targets = _fit_data(ctx, (2, 8, 7, 1), SOBEL)
     start, _ = _fit_call(ctx, images, targets, 3, (3, 3, 1, 1), steps=0)
+    again, what = _fit_call(ctx, images, targets, 3, (3, 3, 1, 1), steps=0)
+    if not np.array_equal(again, start):
+        raise CheckFailed(
+            f"{what} returns the same starting kernel every time",
+            "two calls with the same seed started from different kernels",
+            "draw the starting kernel from `np.random.default_rng(seed)`, so that `seed` decides it.",
+        )
     frozen, what = _fit_call(ctx, images, targets, 3, (3, 3, 1, 1), steps=20, learning_rate=0.0)
     if not np.allclose(frozen, start, rtol=1e-12, atol=1e-12):
         raise CheckFailed(
