@@ -381,6 +381,7 @@ def test_unencodable_text_is_written_as_valid_utf8_without_escapes(hostile_batch
 @pytest.mark.slow
 def test_the_graders_peak_memory_stays_bounded(hostile_batch):
     peak = FACTS["peak_kb"]
+    print(f"peak resident memory: grading process {peak['grader'] // 1024} MB, worker {peak['worker'] // 1024} MB")
     assert 0 < peak["worker"] < 400 * 1024, peak  # a worker holds one submission's replies at most
 
 
