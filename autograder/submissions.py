@@ -36,7 +36,8 @@ from autograder.errors import GraderError
 SUFFIXES = (".py", ".ipynb")
 ARCHIVES = (".zip", ".tar", ".tgz", ".gz", ".bz2", ".xz", ".7z", ".rar")
 SKIPPED_FOLDERS = {"__pycache__", ".ipynb_checkpoints", "__MACOSX"}
-RESERVED = {"gradebook.csv", "problems.csv"}  # files the grader writes next to the submissions' folders
+# files the grader writes next to the submissions' folders (the class report's among them)
+RESERVED = {"gradebook.csv", "problems.csv", "mistakes.csv", "report_data.json", "report.html"}
 MAX_MEMBERS = 20_000
 MAX_MEMBER_BYTES = 50 * 2**20
 MAX_TOTAL_BYTES = 2 * 2**30

@@ -1,25 +1,36 @@
-"""Throughput and memory of `cnnex grade` on a class of NumPy-exercise submissions.
+"""Throughput and memory of `cnnex grade` on a class of submissions.
 
-Builds a class of ex01 submissions (solutions, untouched stubs and known mistakes, so the
-mutant diagnosis runs too), grades it end to end with `cnnex grade ... --jobs N` in a
-fresh process (interpreter start, zygotes and workers included) and prints:
+For ex01, builds a class of submissions (solutions, untouched stubs and known mistakes, so
+the mutant diagnosis runs too); for ex04/ex05, a class of copies of the solution. Grades it
+end to end with `cnnex grade ... --jobs N` in a fresh process (interpreter start, zygotes
+and workers included) and prints:
 
 - submissions per second, end to end;
 - peak memory: of each grading worker's process tree (worker + zygote + child, sampled
   from /proc every 20 ms), of the largest single process (`ru_maxrss` of the waited-for
   descendants), and of the main process;
-- whether TensorFlow got loaded by any grading process (it must not, for NumPy exercises).
+- whether TensorFlow got loaded by any grading process (it must not, for NumPy exercises);
+- for the Keras exercises, the cost of one submission (wall time / submissions) as a
+  fraction of one `python -c "import tensorflow"` timed in the same run.
+
+`--compare CHECKOUT` grades the same class with the code of another checkout too (the same
+interpreter, `PYTHONPATH=CHECKOUT`), alternating runs, so the cost of a change is measured
+side by side: for example the defences of a branch against `main`
+(`git worktree add --detach /tmp/base main`).
 
 Targets: >= 2 submissions/s with `--jobs 2` on 2 cores; <= 300 MB per worker.
 
 Usage:
     python benchmarks/bench_grading_throughput.py [--submissions 40] [--jobs 2]
+    python benchmarks/bench_grading_throughput.py --exercise ex04 --submissions 4 --compare /tmp/base
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
+import statistics
 import shutil
 import subprocess
 import sys
@@ -36,8 +47,27 @@ MISTAKES = {  # edits of the solution's text, each a known mistake
     "no_bias": ("out = out + np.asarray(bias)", "pass"),
     "same_floor": ("return -(-input_size // strides)", "return input_size // strides"),
     "pad_swapped": ("(pad_h, pad_h), (pad_w, pad_w)", "(pad_w, pad_w), (pad_h, pad_h)"),
-    "mean_step": ("float(np.sum(window * kernel) + np.sum(bias))", "float(np.mean(window * kernel) + bias)"),
+    "mean_step": ("float(np.sum(window * kernel) + bias)", "float(np.mean(window * kernel) + bias)"),
 }
+
+
+def make_keras_class(folder: Path, exercise: str, n: int) -> dict[str, int]:
+    """`n` copies of the exercise's solution."""
+    solution = next((ROOT / "solutions").glob(f"{exercise}_*.py"))
+    for i in range(n):
+        shutil.copy(solution, folder / f"s{i:03d}.py")
+    return {"solution": n, "stub": 0, "mistake": 0}
+
+
+def tensorflow_import_seconds(repeat: int = 3) -> float:
+    """The median wall time of `python -c "import tensorflow"`."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import tensorflow"], capture_output=True,
+                       env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def make_class(folder: Path, n: int) -> dict[str, int]:
@@ -117,39 +147,69 @@ class Sampler(threading.Thread):
             time.sleep(0.02)
 
 
+def grade_class(folder: Path, out: Path, exercise: str, jobs: int, checkout: Path) -> dict:
+    """Grade `folder` with the code of `checkout` in a fresh process; wall time and memory."""
+    command = [sys.executable, "-m", "autograder.cli", "grade", exercise, str(folder), "--out", str(out),
+               "--jobs", str(jobs), "--force"]
+    env = {**os.environ, "PYTHONPATH": str(checkout), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=checkout, env=env)
+    sampler = Sampler(proc.pid)
+    sampler.start()
+    stdout, stderr = proc.communicate()
+    elapsed = time.perf_counter() - start
+    sampler.stop.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"cnnex grade failed ({proc.returncode}):\n{stdout}\n{stderr}")
+    rows = (out / "gradebook.csv").read_text().splitlines()[1:]
+    return {"elapsed": elapsed, "rows": len(rows), "sampler": sampler, "summary": stdout.strip().splitlines()[0]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--submissions", type=int, default=40)
+    parser.add_argument("--exercise", default="ex01", choices=["ex01", "ex04", "ex05"])
+    parser.add_argument("--submissions", type=int, help="class size (default 40 for ex01, 4 for Keras)")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--compare", type=Path, metavar="CHECKOUT", help="also grade with this checkout's code")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per checkout (alternated)")
     args = parser.parse_args()
+    keras = args.exercise != "ex01"
+    n = args.submissions or (4 if keras else 40)
+    checkouts = {"this checkout": ROOT}
+    if args.compare:
+        checkouts[f"{args.compare}"] = args.compare.resolve()
     with tempfile.TemporaryDirectory(prefix="cnnex-bench-") as tmp:
-        folder, out = Path(tmp) / "class", Path(tmp) / "grades"
+        folder = Path(tmp) / "class"
         folder.mkdir()
-        kinds = make_class(folder, args.submissions)
-        command = [sys.executable, "-m", "autograder.cli", "grade", "ex01", str(folder), "--out", str(out),
-                   "--jobs", str(args.jobs)]
-        start = time.perf_counter()
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-        sampler = Sampler(proc.pid)
-        sampler.start()
-        stdout, stderr = proc.communicate()
-        elapsed = time.perf_counter() - start
-        sampler.stop.set()
-        sampler.join()
-        if proc.returncode != 0:
-            raise SystemExit(f"cnnex grade failed ({proc.returncode}):\n{stdout}\n{stderr}")
-        largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-        rows = (out / "gradebook.csv").read_text().splitlines()[1:]
+        kinds = make_keras_class(folder, args.exercise, n) if keras else make_class(folder, n)
+        runs: dict[str, list[dict]] = {name: [] for name in checkouts}
+        for _ in range(args.repeat):
+            for name, checkout in checkouts.items():  # alternated, so machine load hits both alike
+                runs[name].append(grade_class(folder, Path(tmp) / f"grades-{len(runs[name])}-{hash(name)}",
+                                              args.exercise, args.jobs, checkout))
+        tf_import = tensorflow_import_seconds() if keras else None
+    largest = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
     mb = 2**20
-    print(f"class: {args.submissions} ex01 submissions ({kinds['solution']} solutions, {kinds['stub']} stubs, "
+    print(f"class: {n} {args.exercise} submissions ({kinds['solution']} solutions, {kinds['stub']} stubs, "
           f"{kinds['mistake']} with mistakes), graded with --jobs {args.jobs}")
-    print(f"gradebook rows: {len(rows)}")
-    print(f"end to end (interpreter start included): {elapsed:.2f} s -> {args.submissions / elapsed:.2f} submissions/s")
-    print(f"peak RSS per worker (worker + zygote + child): {sampler.peak_worker / mb:.0f} MB")
-    print(f"peak RSS of the main process: {sampler.peak_main / mb:.0f} MB")
-    print(f"largest single process (ru_maxrss of descendants): {largest / mb:.0f} MB")
-    print(f"TensorFlow loaded by a grading process: {'yes' if sampler.tensorflow else 'no'}")
-    print(stdout.strip().splitlines()[0])
+    if tf_import is not None:
+        print(f'python -c "import tensorflow": {tf_import:.2f} s (median of 3, same run)')
+    for name, results in runs.items():
+        best = min(results, key=lambda r: r["elapsed"])
+        sampler = best["sampler"]
+        print(f"--- {name} (best of {len(results)}: " + ", ".join(f"{r['elapsed']:.1f}" for r in results) + " s)")
+        print(f"gradebook rows: {best['rows']}")
+        print(f"end to end (interpreter start included): {best['elapsed']:.2f} s -> "
+              f"{n / best['elapsed']:.2f} submissions/s")
+        if tf_import is not None:
+            per = best["elapsed"] / n
+            print(f"one submission: {per:.2f} s = {per / tf_import:.2f} x one `import tensorflow`")
+        print(f"peak RSS per worker (worker + zygote + child): {sampler.peak_worker / mb:.0f} MB")
+        print(f"peak RSS of the main process: {sampler.peak_main / mb:.0f} MB")
+        print(f"TensorFlow loaded by a grading process: {'yes' if sampler.tensorflow else 'no'}")
+        print(best["summary"])
+    print(f"largest single process (ru_maxrss of descendants, all runs): {largest / mb:.0f} MB")
 
 
 if __name__ == "__main__":

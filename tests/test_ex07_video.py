@@ -220,7 +220,7 @@ def build_video_classifier(input_shape=(8, 32, 32, 1), num_classes=4):
 
 
 @pytest.mark.slow
-def test_isolated_grading_costs_a_hang_or_a_crash_only_the_check_it_hits(tmp_path):
+def test_isolated_grading_costs_a_hang_one_time_limit(tmp_path):
     import json
 
     from autograder.grading import Options, grade
@@ -237,6 +237,7 @@ def test_isolated_grading_costs_a_hang_or_a_crash_only_the_check_it_hits(tmp_pat
     hangs = json.loads((tmp_path / "out" / "hangs" / "results.json").read_text())
     statuses = {t["name"]: t["tags"][1] for t in hangs["tests"]}
     assert statuses[[c.name for c in FAST if "(5, 20, 24, 3)" in c.name][0]] == "TIMEOUT"
-    assert statuses[[c.name for c in FAST if c.hidden][0]] == "CRASHED"
+    # the function that hung is not run again (it would crash there): its later checks get TIMEOUT at once
+    assert statuses[[c.name for c in FAST if c.hidden][0]] == "TIMEOUT"
     assert all(statuses[c.name] == PASSED for c in EXERCISE.checks_for(["conv3d_params"]))
     assert hangs["score"] == 3  # conv3d_params; the uncompiled model fails the rest

@@ -6,8 +6,10 @@ Those about the separate user and private mounts need root, as CI and Gradescope
 
 from __future__ import annotations
 
+import ctypes
 import io
 import os
+import platform
 import socket
 import sys
 import time
@@ -20,7 +22,7 @@ from helpers_exercises import assignment_path, function_source, solution_path, s
 from autograder import exercises
 from autograder.checks import CRASHED, ERROR, MEMORY, TIMEOUT, ArgumentModified, StudentError, Unavailable
 from autograder.grading import Grader, Options
-from autograder.isolation import child, landlock, protocol, sandbox, zygote
+from autograder.isolation import child, landlock, protocol, sandbox, seccomp, zygote
 from autograder.isolation.proxy import Budget, IsolatedStudent
 from autograder.runner import check_file
 
@@ -99,6 +101,49 @@ def test_objects_and_object_arrays_arrive_as_foreign_values_equal_to_nothing():
     assert back[0] != back[0].__class__() and not (back[0] == 5)
     with pytest.raises(TypeError):
         np.asarray(back[1], dtype=float)
+
+
+def test_a_child_cannot_make_the_grader_create_classes_without_bound():
+    tree = protocol.encode([type(f"T{i:06d}", (), {})() for i in range(2 * protocol.MAX_FOREIGN_TYPES)], [])
+    before = len(protocol._FOREIGN)
+    back = protocol.decode(tree, [], protocol.Limits())
+    assert all(isinstance(x, protocol.Foreign) for x in back)
+    assert len(protocol._FOREIGN) <= max(before, protocol.MAX_FOREIGN_TYPES + 1)
+
+
+def test_a_reply_whose_json_is_too_large_is_refused_before_it_is_parsed():
+    a, b = socket.socketpair()
+    with a, b:
+        a.sendall(protocol.pack({"value": ["x" * 1000] * 5000})[:4096])  # the header says 5 MB of JSON
+        with pytest.raises(protocol.ProtocolError, match="too large"):
+            protocol.receive(b, protocol.Limits(max_json=2**20), time.monotonic() + 5)
+
+
+@pytest.mark.skipif(not seccomp.supported(), reason="the seccomp filter knows x86-64 and arm64 only")
+def test_seccomp_refuses_unix_sockets_and_kernel_keys_and_allows_the_rest():
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            sandbox.prctl(38, 1)  # PR_SET_NO_NEW_PRIVS
+            seccomp.install()
+            results = []
+            for make in (lambda: socket.socket(socket.AF_UNIX), lambda: socket.socket(socket.AF_INET),
+                         lambda: socket.socketpair()):
+                try:
+                    make()
+                    results.append("ok")
+                except OSError:
+                    results.append("denied")
+            libc = ctypes.CDLL(None, use_errno=True)
+            results.append("denied" if libc.syscall(seccomp._ARCHES[platform.machine()][1]["add_key"],
+                                                    b"user", b"k", b"v", 1, -4) < 0 else "ok")
+            os.write(write, ",".join(results).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    assert os.read(read, 100).decode() == "denied,ok,ok,denied"
 
 
 class _Marker:
@@ -200,6 +245,7 @@ def isolated(server, source: str, timeout: float = 5.0, memory_mb: int = 256) ->
 
 PROBE = '''
 import os
+import platform
 import sys
 import time
 

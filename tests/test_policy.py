@@ -85,3 +85,33 @@ def test_star_imports_of_forbidden_libraries_are_found_but_numpy_star_is_fine():
     assert violations(trees(bad), "conv2d", numpy_only=True) == ["`correlate` from `from scipy.signal import *`"]
     fine = "from numpy import *\ndef conv2d(x, k):\n    return zeros(3) + len(x)\n"
     assert violations(trees(fine), "conv2d", numpy_only=True) == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        # a class body that no contract function names hands NumPy SciPy's correlation at load time
+        "import numpy as np\nimport scipy.signal\nclass Setup:\n    np.correlate = scipy.signal.correlate\n"
+        "def conv2d(x):\n    return np.correlate(x, x)",
+        # the same through setattr in a decorator's argument
+        "import numpy as np\nimport scipy.signal as s\ndef keep(f):\n    return f\n"
+        "@keep\nclass Setup:\n    setattr(np, 'correlate', s.correlate)\ndef conv2d(x):\n    return np.correlate(x, x)",
+        # a forbidden import inside a class body
+        "import numpy as np\nclass Setup:\n    import tensorflow\ndef conv2d(x):\n    return np.sum(x)",
+    ],
+)
+def test_code_that_runs_when_the_file_is_loaded_counts_for_every_function(source):
+    assert violations(trees(source), "conv2d", numpy_only=True)
+
+
+def test_a_function_reached_through_a_module_level_table_is_read():
+    source = ("import inspect\ndef _trick():\n    return inspect.currentframe()\n"
+              "TRICKS = {'t': _trick}\ndef conv2d(x):\n    return TRICKS['t']()\n")
+    assert "`inspect` (dynamic imports and eval)" in violations(trees(source), "conv2d", numpy_only=True)
+    assert violations(trees(source), "zero_pad", numpy_only=True) == []
+
+
+def test_inheriting_from_a_library_class_in_another_function_is_not_a_violation():
+    source = ("import numpy as np\nimport keras\nclass Block(keras.layers.Layer):\n    units = 3\n"
+              "def vgg16_preprocess(x):\n    return np.asarray(x)[..., ::-1]\n")
+    assert violations(trees(source), "vgg16_preprocess", numpy_only=True) == []

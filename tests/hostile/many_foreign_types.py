@@ -1,4 +1,4 @@
-# Hostile: `conv2d(..., strides=(2, 3))` (one public check) returns forty thousand
+# Hostile: `conv2d(..., strides=(2, 3))` (one public check) returns two thousand
 # objects, each of a class with a new name, hoping the grader creates a class per name.
 # Expected: that check fails (17/18); the grader's memory stays bounded.
 import numpy as np
@@ -33,7 +33,7 @@ def conv_single_step(window, kernel, bias=0.0):
 
 def conv2d(images, kernel, bias=None, strides=1, padding="valid"):
     if strides == (2, 3):
-        return [type("T%07d" % i + "x" * 50, (), {})() for i in range(40_000)]
+        return [type("T%07d" % i + "x" * 50, (), {})() for i in range(2_000)]
     s_h, s_w = _pair(strides)
     kh, kw, _, f = kernel.shape
     top, bottom = _pads(images.shape[1], kh, s_h, padding, 0)
