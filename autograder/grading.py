@@ -36,7 +36,7 @@ from pathlib import Path
 import autograder
 from autograder import exercises
 from autograder.checks import Exercise, run_checks
-from autograder.errors import GraderError, LoadError
+from autograder.errors import GraderError
 from autograder.isolation.proxy import Budget, IsolatedStudent
 from autograder.isolation.zygote import Zygote
 from autograder.probes import probes_for

@@ -46,3 +46,31 @@ def hint_for(message: str) -> str:
             "`categorical_crossentropy`)."
         )
     return ""
+
+
+def fail_on_error(info: dict, what: str, hint: str = "", not_compiled: str = "", word: str = "during") -> None:
+    """Raise the verdict for an exception the student's code raised inside a probe; else return.
+
+    Args:
+        info: the probe's plain reply; its "error" (type, message, where, during) if any.
+        what: what was checked, e.g. "build_cnn(input_shape=(28, 28, 1), num_classes=10)".
+        hint: the hint when no Keras message is recognised.
+        not_compiled: the hint when the model was used before `compile()`.
+        word: joins what the probe was doing ("during model.fit", "while unfreezing").
+
+    Raises:
+        CheckFailed: with status ERROR, the message cleaned of colour codes and dumps.
+    """
+    from autograder.checks import ERROR, CheckFailed
+
+    error = info.get("error")
+    if not error:
+        return
+    during = error.get("during")
+    detail = f"{error['type']}: {readable(error['message'])}".strip()
+    if error.get("where"):
+        detail += f"\n{error['where']}"
+    if not_compiled and "compile()" in error["message"]:
+        hint = not_compiled
+    hint = hint_for(error["message"]) or hint
+    raise CheckFailed(f"{what} raised an error" + (f" {word} {during}" if during else ""), detail, hint, status=ERROR)

@@ -33,7 +33,7 @@ from autograder.grading import Options, grade
 from autograder.isolation import sandbox
 from autograder.reports import gradebook
 from autograder.reports.html import feedback_page, history_svg
-from autograder.submissions import MAX_MEMBERS, collect, extract_zip, in_shard
+from autograder.submissions import MAX_MEMBERS, collect, in_shard
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = Path(__file__).resolve().parent / "hostile"

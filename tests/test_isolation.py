@@ -545,3 +545,10 @@ def test_a_virtual_environment_inside_the_hidden_checkout_stays_readable(monkeyp
     trees = sandbox.interpreter_trees(exclude=[str(checkout)])
     assert os.path.realpath(checkout / ".venv") in trees
     assert os.path.realpath(tests_dir) not in trees and os.path.realpath(checkout) not in trees
+
+
+def test_a_machine_the_seccomp_filter_does_not_know_is_reported_not_a_crash(monkeypatch):
+    monkeypatch.setattr(seccomp, "supported", lambda: False)  # e.g. an architecture without a filter
+    found, missing = zygote._detect({})
+    assert found["seccomp"] is False
+    assert any("seccomp" in line for line in missing)

@@ -31,8 +31,8 @@ import functools
 
 import numpy as np
 
-from autograder.checks import ERROR, CheckFailed, Exercise
-from autograder.keras_errors import hint_for, readable
+from autograder.checks import CheckFailed, Exercise
+from autograder.keras_errors import fail_on_error
 from autograder.probes import probes_for
 
 EXERCISE = Exercise(
@@ -193,19 +193,7 @@ def _signature(input_shape, num_classes) -> str:
 
 def _fail_on_error(info: dict, what: str, hint: str = "") -> None:
     """Turn an exception the student's code raised inside a probe into a verdict."""
-    error = info.get("error")
-    if not error:
-        return
-    during = error.get("during")
-    detail = f"{error['type']}: {readable(error['message'])}".strip()
-    if error.get("where"):
-        detail += f"\n{error['where']}"
-    if "compile()" in error["message"]:
-        hint = _hint("not_compiled")
-    hint = hint_for(error["message"]) or hint
-    raise CheckFailed(
-        f"{what} raised an error" + (f" during {during}" if during else ""), detail, hint, status=ERROR
-    )
+    fail_on_error(info, what, hint, not_compiled=_hint("not_compiled"))
 
 
 def _fixtures(rng: np.random.Generator, input_shape, num_classes, batch=6):

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.checks import ERROR, CheckFailed, Exercise
-from autograder.keras_errors import hint_for, readable
+from autograder.keras_errors import fail_on_error
 from autograder.probes import probes_for
 
 EXERCISE = Exercise(
@@ -269,16 +269,8 @@ def _probe(ctx, name: str, **params):
 
 
 def _fail_on_error(info: dict, what: str) -> None:
-    error = info.get("error")
-    if not error:
-        return
-    during = error.get("during")
-    detail = f"{error['type']}: {readable(error['message'])}".strip()
-    if error.get("where"):
-        detail += f"\n{error['where']}"
-    raise CheckFailed(
-        f"{what} raised an error" + (f" while {during}" if during else ""), detail, hint_for(error["message"]), status=ERROR
-    )
+    """Turn an exception the student's code raised inside a probe into a verdict."""
+    fail_on_error(info, what, word="while")
 
 
 _BUILD = f"build_vgg16_classifier({NUM_CLASSES}, input_shape={INPUT_SHAPE}, weights=None)"

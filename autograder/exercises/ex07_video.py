@@ -36,7 +36,7 @@ import functools
 
 import numpy as np
 
-from autograder.checks import ERROR, CheckFailed, Exercise
+from autograder.checks import CheckFailed, Exercise
 from autograder.exercises.ex04_keras_cnn import (
     _close,
     _cross_entropy_logits,
@@ -44,6 +44,7 @@ from autograder.exercises.ex04_keras_cnn import (
     _fixtures,
     _is_probabilities,
 )
+from autograder.keras_errors import fail_on_error
 from autograder.probes import probes_for
 
 EXERCISE = Exercise(
@@ -281,18 +282,7 @@ def _signature(input_shape, num_classes) -> str:
 
 def _fail_on_error(info: dict, what: str, hint: str = "") -> None:
     """Turn an exception the student's code raised inside a probe into a verdict."""
-    error = info.get("error")
-    if not error:
-        return
-    during = error.get("during")
-    detail = f"{error['type']}: {error['message']}".strip()
-    if error.get("where"):
-        detail += f"\n{error['where']}"
-    if "compile()" in error["message"]:
-        hint = _hint("not_compiled")
-    raise CheckFailed(
-        f"{what} raised an error" + (f" during {during}" if during else ""), detail, hint, status=ERROR
-    )
+    fail_on_error(info, what, hint, not_compiled=_hint("not_compiled"))
 
 
 def _describe(ctx, input_shape=GRADING_SHAPE, num_classes=GRADING_CLASSES, batch=4) -> dict:

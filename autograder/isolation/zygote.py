@@ -294,13 +294,13 @@ def _detect(config: dict) -> tuple[dict, list[str]]:
 
     root = os.geteuid() == 0
     found = {"root": root, "mounts": False, "landlock": 0, "seccomp": False}
+    missing = []
     if config.get("seccomp", True):
         from autograder.isolation import seccomp
 
         found["seccomp"] = seccomp.supported()
         if not found["seccomp"]:
             missing.append("seccomp (this machine's architecture is not one the filter knows)")
-    missing = []
     if config.get("landlock", True):
         abi = landlock.abi_version()
         if abi >= 1:

@@ -10,7 +10,6 @@ drawn as inline SVG.
 from __future__ import annotations
 
 import html
-import math
 
 from autograder.checks import PASSED, Result
 from autograder.reports import safe
