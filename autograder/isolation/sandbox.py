@@ -281,10 +281,17 @@ def _become_pid_one() -> None:
     nothing the student starts can outlive the child, and the fresh `/proc` mounted
     there shows only those processes.
     """
+    zygote = os.getppid()
     pid = os.fork()
     if pid == 0:
         prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # dies with the process the zygote knows
         return
+    # this waiting process dies with the zygote (a fork does not inherit the zygote's
+    # parent-death signal), and process 1 of the namespace, with everything in it, after it
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != zygote:  # the zygote died before the line above took effect
+        os.kill(pid, signal.SIGKILL)
+        os._exit(1)
     os.closerange(3, os.sysconf("SC_OPEN_MAX"))  # the grader's socket belongs to the child only
     while True:
         try:
