@@ -279,6 +279,17 @@ class Exercise:
 
         return register
 
+    def diagnosis(self, function: str, name: str):
+        """The hint (a `Diagnosis`) of the known mistake `name` of `function`, to raise in a check.
+
+        Raises:
+            KeyError: `function` has no mutant named `name`.
+        """
+        for mutant in self.mutants.get(function, []):
+            if mutant.name == name:
+                return mutant.diagnosis
+        raise KeyError(f"{function} has no known mistake {name!r}")
+
     def max_score(self, hidden: bool = True) -> float:
         return sum(c.points for c in self.checks if hidden or not c.hidden)
 

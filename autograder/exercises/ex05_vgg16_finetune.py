@@ -228,7 +228,7 @@ def learning_rate_ignored(model, learning_rate=1e-5):
 
 
 def _hint(function: str, name: str) -> str:
-    return next(m.diagnosis for m in EXERCISE.mutants[function] if m.name == name)
+    return EXERCISE.diagnosis(function, name)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -383,7 +383,7 @@ for _name, (_hint, _flags) in _FIT_MUTANTS.items():
 
 
 def _hint(function: str, name: str) -> str:
-    return next(m.diagnosis for m in EXERCISE.mutants[function] if m.name == name)
+    return EXERCISE.diagnosis(function, name)
 
 
 # --------------------------------------------------------------------------- conv2d_backward
