@@ -196,7 +196,7 @@ class Grader:
     def key(self, sub: Submission) -> str:
         return submission_key(self.exercise, sub, self.version, self.options)
 
-    def report(self, path: str | Path) -> tuple[Report, list[str]]:
+    def report(self, path: str | Path, data: bytes | None = None) -> tuple[Report, list[str]]:
         """Check one file in a sandboxed child: its `Report` and the protections its child had.
 
         Reading, parsing and the policy happen in the child too (under its limits), before
@@ -215,7 +215,8 @@ class Grader:
             max_processes=512 if ex.uses_keras else 64,  # TensorFlow's thread pools count
             max_file_mb=256 if ex.uses_keras else 64,  # a saved model
         )
-        with IsolatedStudent(self.zygote, ex, filename, path.read_bytes(), budget) as student:
+        source = path.read_bytes() if data is None else data  # `grade` has read it already, to hash it
+        with IsolatedStudent(self.zygote, ex, filename, source, budget) as student:
             if student.unreadable is not None:
                 results = None
             else:
@@ -247,7 +248,7 @@ class Grader:
                            seconds=time.perf_counter() - start)
         sub = dataclasses.replace(sub, sha256=hashlib.sha256(data).hexdigest())
         try:
-            report, sandbox = self.report(sub.path)
+            report, sandbox = self.report(sub.path, data)
         except GraderError as err:
             self.close()
             return Outcome(sub.name, error=safe.text(err, 500), seconds=time.perf_counter() - start)
