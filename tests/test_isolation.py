@@ -22,7 +22,7 @@ from helpers_exercises import assignment_path, function_source, solution_path, s
 from autograder import exercises
 from autograder.checks import CRASHED, ERROR, MEMORY, TIMEOUT, ArgumentModified, StudentError, Unavailable
 from autograder.grading import Grader, Options
-from autograder.isolation import child, landlock, protocol, sandbox, seccomp, zygote
+from autograder.isolation import child, landlock, protocol, sandbox, seccomp, zygote, zygote_server
 from autograder.isolation.proxy import Budget, IsolatedStudent
 from autograder.runner import check_file
 
@@ -452,7 +452,7 @@ def test_landlock_alone_hides_the_grader_files():
 def test_the_zygote_refuses_to_fork_with_checks_in_memory(monkeypatch):
     monkeypatch.setitem(sys.modules, "autograder.exercises.ex01_convolution", object())
     with pytest.raises(RuntimeError, match="refusing to fork"):
-        zygote._check_clean()
+        zygote_server._check_clean()
 
 
 def test_uids_are_claimed_once_per_server():
@@ -549,6 +549,6 @@ def test_a_virtual_environment_inside_the_hidden_checkout_stays_readable(monkeyp
 
 def test_a_machine_the_seccomp_filter_does_not_know_is_reported_not_a_crash(monkeypatch):
     monkeypatch.setattr(seccomp, "supported", lambda: False)  # e.g. an architecture without a filter
-    found, missing = zygote._detect({})
+    found, missing = zygote_server._detect({})
     assert found["seccomp"] is False
     assert any("seccomp" in line for line in missing)

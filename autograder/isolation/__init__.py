@@ -3,7 +3,8 @@
 - `protocol`: the wire format (JSON + `.npy` arrays, never pickle) and its limits.
 - `sandbox`: what confines a child (namespaces, limits, unprivileged user, Landlock).
 - `landlock`: the Landlock system calls.
-- `zygote`: a clean preloaded process that forks one sandboxed child per submission.
+- `zygote_server`: a clean preloaded process that forks one sandboxed child per submission.
+- `zygote`: the grader's handle on that process.
 - `child`: what runs in the child (load the file, answer calls).
 - `proxy`: `IsolatedStudent`, the student as the trusted grader's checks see it.
 
