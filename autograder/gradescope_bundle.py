@@ -158,7 +158,7 @@ def choose_submission(folder: Path, exercise: str) -> tuple[Path | None, list[Pa
 def zero_results(exercise: str, message: str) -> dict:
     """A valid results.json worth 0: every check, each with `message`."""
     from autograder.reports.gradescope import results_json
-    from autograder.runner import unloadable
+    from autograder.pipeline import unloadable
 
     report = unloadable(exercises.get(exercise), message, hidden=True)
     return results_json(report.results, output=message)

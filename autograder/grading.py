@@ -35,7 +35,7 @@ from pathlib import Path
 
 import autograder
 from autograder import exercises
-from autograder.checks import Exercise, run_checks
+from autograder.checks import Exercise
 from autograder.errors import GraderError
 from autograder.isolation.proxy import Budget, IsolatedStudent
 from autograder.isolation.zygote import Zygote
@@ -45,7 +45,7 @@ from autograder.reports import class_report, gradebook, safe
 from autograder.reports.gradescope import results_json, write_atomic, write_results
 from autograder.reports.html import feedback_page
 from autograder.reports.progress import Progress
-from autograder.runner import Report, unloadable
+from autograder.pipeline import Checking, Report, unloadable
 from autograder.submissions import Skipped, Submission, collect, in_shard, safe_name
 
 
@@ -217,17 +217,9 @@ class Grader:
         )
         source = path.read_bytes() if data is None else data  # `grade` has read it already, to hash it
         with IsolatedStudent(self.zygote, ex, filename, source, budget) as student:
-            if student.unreadable is not None:
-                results = None
-            else:
-                results = run_checks(student.watching(ex), student, self.reference, hidden=True,
-                                     policy=student.policy or {})
+            report = Checking(ex, _Opened(student, ex), self.reference).report(hidden=True)
         if student.failure is not None:
             raise student.failure
-        if results is None:
-            report = unloadable(ex, student.unreadable, hidden=True)
-        else:
-            report = Report(ex.name, results, list(student.problems), functions=student.functions)
         report.execution_time = time.perf_counter() - start
         return report, student.sandbox
 
@@ -293,6 +285,19 @@ class Grader:
             class_report.RECORD: class_report.submission_record(report.results, report.functions),
         }
         write_atomic(folder / "grading.json", json.dumps(meta, indent=2) + "\n")
+
+
+class _Opened:
+    """An isolated student as the pipeline's `Opened`, read live: a respawned child reloads the file."""
+
+    def __init__(self, student: IsolatedStudent, exercise: Exercise):
+        self.student = student
+        self.exercise = student.watching(exercise)
+
+    policy = property(lambda self: self.student.policy or {})
+    problems = property(lambda self: self.student.problems)
+    unreadable = property(lambda self: self.student.unreadable)
+    functions = property(lambda self: self.student.functions)
 
 
 def _grader_failed(err: BaseException) -> str:
