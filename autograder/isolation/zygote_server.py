@@ -29,7 +29,8 @@ import time
 from autograder.isolation import sandbox
 from autograder.isolation.zygote import _MAX_CONTROL
 
-FORBIDDEN = ("autograder.exercises", "autograder.reference", "autograder.runner", "autograder.grading", "solutions")
+FORBIDDEN = ("autograder.exercises", "autograder.reference", "autograder.pipeline", "autograder.runner", "autograder.grading",
+             "solutions")
 STDLIB = (
     "abc", "array", "bisect", "cmath", "collections", "collections.abc", "contextlib", "copy",
     "ctypes", "dataclasses", "decimal", "enum", "fractions", "functools", "heapq", "itertools",
