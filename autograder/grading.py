@@ -158,6 +158,21 @@ def already_graded(folder: Path, key: str) -> bool:
 # --------------------------------------------------------------------------- one submission
 
 
+class _LazyReference:
+    """The reference solution, loaded when a check first asks it for a function."""
+
+    def __init__(self, exercise: str):
+        self._exercise = exercise
+        self._loaded = None
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._loaded is None:
+            self._loaded = load_reference(self._exercise)
+        return getattr(self._loaded, name)
+
+
 class Grader:
     """Grades the submissions of one exercise, one at a time, each in a fresh sandboxed child.
 
@@ -171,7 +186,10 @@ class Grader:
     def __init__(self, exercise: str, options: Options, hide: list[str], out: str | Path):
         self.exercise = exercises.get(exercise)
         self.options = options.resolved(self.exercise)
-        self.reference = load_reference(self.exercise.name)
+        # A Keras exercise's checks judge what the probes measure and never call the reference;
+        # loading it would import Keras here too: one TensorFlow import per grading process.
+        keras = self.exercise.uses_keras
+        self.reference = _LazyReference(self.exercise.name) if keras else load_reference(self.exercise.name)
         self.version = grader_version(self.exercise)
         self.hide = list(hide)
         self.out = Path(out)
