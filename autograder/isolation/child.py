@@ -24,6 +24,7 @@ these replies as untrusted data.
 from __future__ import annotations
 
 import ast
+import hashlib
 import os
 import signal
 import socket
@@ -95,6 +96,7 @@ class Server:
         self.probes = probes
         self.workdir = workdir
         self.student = None
+        self.loaded: dict[str, object] = {}  # measuring: sha256 of .keras bytes -> a model no probe changed
 
     def serve(self) -> None:
         while True:
@@ -222,13 +224,25 @@ class Server:
         built["unloadable"] = dict(built.get("unloadable") or {})
         built["models"] = {str(k): None for k in built["unloadable"]}
         for key, data in dict(models).items():
-            built["models"][str(key)], reason = _load_model(self.workdir, str(key), data)
+            built["models"][str(key)], reason = self._model(str(key), data, stage.keeps_model)
             if reason:
                 built["unloadable"][str(key)] = reason
         try:
             return _value(stage.measure(built, **params))
         except BaseException as err:
             return {"raised": _raised(f"probe {name}", err)}, []
+
+
+    def _model(self, key: str, data, keep: bool) -> tuple[object, str]:
+        """`_load_model`, or the model loaded from the same bytes before when the probe keeps it
+        as it is (a probe that changes its model always gets one loaded anew)."""
+        digest = hashlib.sha256(np.asarray(data, dtype=np.uint8).tobytes()).hexdigest()
+        if keep and digest in self.loaded:
+            return self.loaded[digest], ""
+        model, reason = _load_model(self.workdir, key, data)
+        if keep and model is not None:
+            self.loaded[digest] = model
+        return model, reason
 
 
 def examine(path: str, functions: list[str], numpy_only: list[str]) -> dict:

@@ -34,6 +34,7 @@ from autograder.checks import (
 )
 from autograder.errors import GraderError
 from autograder.isolation import protocol
+from autograder.isolation.measuring import Measurer, build_key
 from autograder.isolation.zygote import ExitInfo, Zygote
 
 FAULTS = (TIMEOUT, MEMORY, CRASHED)  # a function that ended its child so is not run again
@@ -114,6 +115,7 @@ class IsolatedStudent:
         self.spawns = 0
         self._saw_hidden = False  # the current child has run a hidden check
         self.failure: GraderError | None = None  # the grader itself failed: the results are void
+        self._measurer = Measurer(zygote, budget, len(exercise.checks), REPLIES)
         self._start()
 
     # -- the contract ----------------------------------------------------------------
@@ -140,7 +142,8 @@ class IsolatedStudent:
         """Run the exercise's probe `name` with `params`; return its plain data.
 
         A staged probe builds in the student's child, which is then ended, and measures
-        in a fresh child that never loaded the submission (see `autograder.probes`).
+        in a child that never loaded the submission (see `autograder.probes`); each
+        distinct build happens once per submission (`autograder.isolation.measuring`).
         """
         stage = getattr(self._exercise.probes.get(name), "stage", None)
         blobs: list[bytes] = []
@@ -149,49 +152,21 @@ class IsolatedStudent:
             return self._answer(f"probe {name}", doc, blobs)
         wanted = {k: v for k, v in params.items() if k in stage.build_params}
         doc = {"op": "build", "name": name, "params": protocol.encode(wanted, blobs)}
-        reply = self._answer(f"probe {name}", doc, blobs, BUILT)
-        if not (isinstance(reply, dict) and isinstance(reply.get("built"), dict) and isinstance(reply.get("models"), dict)):
-            return reply  # the student's error, or not a model: plain data for the check
-        models = {str(k): v for k, v in reply["models"].items()
-                  if isinstance(v, np.ndarray) and v.dtype == np.uint8 and v.ndim == 1}
+        key = build_key(stage, doc["params"], blobs)
+        kept = self._measurer.built(key, self._saw_hidden)
+        if kept is None:
+            reply = self._answer(f"probe {name}", doc, blobs, BUILT)
+            if not (isinstance(reply, dict) and isinstance(reply.get("built"), dict)
+                    and isinstance(reply.get("models"), dict)):
+                return reply  # the student's error, or not a model: plain data for the check
+            models = {str(k): v for k, v in reply["models"].items()
+                      if isinstance(v, np.ndarray) and v.dtype == np.uint8 and v.ndim == 1}
+            kept = self._measurer.keep(key, reply["built"], models, self._saw_hidden)
         self._end_child()  # nothing of the student's runs while the models are measured
-        return self._measure(name, params, reply["built"], models)
-
-    def _measure(self, name: str, params: dict, built: dict, models: dict):
-        """Measure saved models in a fresh child of the zygote that loads no submission."""
-        subject = f"measuring your model ({name})"
         try:
-            pid, sock = self._zygote.spawn(self._budget.memory_mb, int(self._budget.timeout) + 30,
-                                           self._budget.max_processes, self._budget.max_file_mb)
-        except GraderError as err:
-            self.failure = self.failure or err
-            raise Unavailable(ERROR, f"the grader failed while {subject}: {err}") from None
-        blobs: list[bytes] = []
-        doc = {"op": "measure", "name": name, "id": secrets.token_hex(8),
-               "params": protocol.encode(dict(params), blobs), "built": protocol.encode(built, blobs),
-               "models": protocol.encode(models, blobs)}
-        deadline = time.monotonic() + 30 + self._budget.timeout
-        try:
-            ready, _ = protocol.receive(sock, protocol.Limits(max_bytes=2**20), time.monotonic() + 30)
-            if "ready" not in ready:
-                raise GraderError(str(ready.get("fatal", "the measuring process did not start"))[:300])
-            protocol.send(sock, doc, blobs, deadline)
-            reply, out = protocol.receive(sock, REPLIES, deadline)
-            if reply.get("id") != doc["id"]:
-                raise protocol.ProtocolError("a reply to another request")
-        except protocol.Deadline:
-            raise Unavailable(TIMEOUT, f"{subject} did not finish within {self._budget.timeout:g} s.") from None
-        except (protocol.PeerGone, protocol.ProtocolError) as err:
-            raise Unavailable(ERROR, f"{subject} failed ({type(err).__name__}).") from None
-        except GraderError as err:
-            self.failure = self.failure or err
-            raise Unavailable(ERROR, f"the grader failed while {subject}: {err}") from None
+            reply, out = self._measurer.measure(name, params, kept, self._saw_hidden)
         finally:
-            sock.close()
-            try:
-                self._zygote.finish(pid)
-            except GraderError as err:
-                self.failure = self.failure or err
+            self.failure = self.failure or self._measurer.failure
         return self._read(f"probe {name}", reply, out)
 
     # -- checks --------------------------------------------------------------------------
@@ -233,6 +208,8 @@ class IsolatedStudent:
 
     def _start(self) -> None:
         """Fork a child and load the file in it; loading problems become `problems`."""
+        self._measurer.close()  # the zygote runs one child at a time: ending one ends all it left
+        self.failure = self.failure or self._measurer.failure
         self.spawns += 1
         cpu = int(self._budget.timeout * (len(self._exercise.checks) + 2) + self._budget.load_timeout) + 5
         self._pid, self._sock = self._zygote.spawn(self._budget.memory_mb, cpu, self._budget.max_processes,
@@ -319,7 +296,9 @@ class IsolatedStudent:
         return self._zygote.finish(pid, grace)
 
     def close(self) -> None:
-        """Kill the child and everything it started."""
+        """Kill the children and everything they started."""
+        self._measurer.close()
+        self.failure = self.failure or self._measurer.failure
         if self._pid is not None:
             try:
                 self._stop()

@@ -79,14 +79,18 @@ class Stage:
         measure: `measure(built, **params) -> plain data`; `built["models"][name]` is a model,
             or None when it could not be loaded (then `built["unloadable"][name]` says why).
         build_params: the parameters `build` receives (the others go to `measure` only).
+        keeps_model: `measure` leaves the models as they were (no training, no change of
+            weights or settings), so a measuring process may measure the same loaded model
+            again instead of loading it anew.
     """
 
     build: Callable
     measure: Callable
     build_params: tuple[str, ...]
+    keeps_model: bool = False
 
 
-def staged(build: Callable, measure: Callable, build_params: tuple[str, ...]) -> Callable:
+def staged(build: Callable, measure: Callable, build_params: tuple[str, ...], keeps_model: bool = False) -> Callable:
     """A probe that runs `build` then `measure` here, and carries its `Stage` for isolation."""
 
     def probe(student, **params):
@@ -95,7 +99,7 @@ def staged(build: Callable, measure: Callable, build_params: tuple[str, ...]) ->
             return built
         return measure(built, **params)
 
-    probe.stage = Stage(build, measure, tuple(build_params))
+    probe.stage = Stage(build, measure, tuple(build_params), keeps_model)
     probe.__name__ = getattr(measure, "__name__", "probe")
     return probe
 

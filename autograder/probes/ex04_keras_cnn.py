@@ -275,6 +275,6 @@ def train_and_predict(built, input_shape, num_classes, x_train, y_train, x_test,
 
 BUILD_PARAMS = ("input_shape", "num_classes", "seed")
 PROBES = {
-    "describe": staged(build, describe, BUILD_PARAMS),
+    "describe": staged(build, describe, BUILD_PARAMS, keeps_model=True),
     "train_and_predict": staged(build, train_and_predict, BUILD_PARAMS),
 }

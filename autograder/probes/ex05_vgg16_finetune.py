@@ -255,5 +255,5 @@ _BUILD = ("num_classes", "input_shape", "seed")
 PROBES = {
     "after_build": staged(build_classifier, after_build, _BUILD),
     "after_unfreeze": staged(unfreeze, after_unfreeze, _BUILD + ("x", "labels", "learning_rate")),
-    "base_input": staged(build_classifier, base_input, _BUILD),
+    "base_input": staged(build_classifier, base_input, _BUILD, keeps_model=True),
 }
