@@ -202,8 +202,11 @@ class Grader:
         if self._zygote is None or not self._zygote.alive():
             probes_for(self.exercise.name)  # fails here, in the grader, if the probes module is broken
             preload = ["keras"] if self.exercise.uses_keras else []
+            cpus = os.cpu_count() or 1
+            threads = max(cpus // self.options.jobs, 1) if self.options.jobs > 1 else None  # no oversubscription
             self._zygote = Zygote(
-                self.exercise.name, hide=self.hide + [str(self.out)], preload=preload, **self.options.isolation
+                self.exercise.name, hide=self.hide + [str(self.out)], preload=preload, threads=threads,
+                **self.options.isolation
             )
         return self._zygote
 

@@ -90,6 +90,9 @@ class Zygote:
         preload: extra modules to import before forking.
         mounts, user, landlock: which protections to use when available (all by default).
         start_timeout: seconds to wait for the zygote's imports (Keras takes a while).
+        threads: threads each child's TensorFlow may use for one operation and for
+            operations side by side (None: TensorFlow's default, one per CPU); a batch of
+            `jobs` gradings on `n` CPUs gives each `n // jobs`.
 
     Raises:
         GraderError: the zygote did not start.
@@ -104,6 +107,7 @@ class Zygote:
         user: bool = True,
         landlock: bool = True,
         start_timeout: float = 180.0,
+        threads: int | None = None,
     ):
         self.exercise = exercise
         self.control, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -129,6 +133,7 @@ class Zygote:
             "mounts": mounts,
             "user": user,
             "landlock": landlock,
+            "threads": threads,
         }
         self.control.settimeout(start_timeout)
         try:

@@ -59,6 +59,23 @@ def _preload(exercise: str, extra: list[str]) -> dict:
     return probes_for(exercise)
 
 
+def _limit_threads(threads: int | None) -> None:
+    """Give the children's TensorFlow `threads` threads per operation and side by side.
+
+    Set on the zygote's (not yet started) TensorFlow context, which every forked child
+    inherits and starts on its first operation.
+    """
+    if not threads or "tensorflow" not in sys.modules:
+        return
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(int(threads))
+        tf.config.threading.set_inter_op_parallelism_threads(int(threads))
+    except RuntimeError:  # the context already started: it keeps its defaults
+        pass
+
+
 def _public_packages() -> list[str]:
     """Folders of packages a child may import lazily although they live in the hidden repository.
 
@@ -152,6 +169,7 @@ def main(argv: list[str]) -> None:
         sandbox.prctl(sandbox.PR_SET_CHILD_SUBREAPER, 1)
         sandbox.prctl(sandbox.PR_SET_DUMPABLE, 0)
         probes = _preload(config["exercise"], config.get("preload", []))
+        _limit_threads(config.get("threads"))
         from autograder.isolation import child  # noqa: F401 - imported before forking, like the rest
 
         _check_clean()
