@@ -9,10 +9,11 @@ A Keras probe is `staged(build, measure, build_params)`: `build(student, **some 
 runs the student's code and returns plain data plus `models` (name -> `keras.Model`);
 `measure(built, **params)` measures those models. In-process (students) the two run one
 after the other on the live models. Under `cnnex grade` they run in different processes:
-the student's child builds and saves each model (`.keras`), is killed, and a fresh child
+the student's child builds and saves each model (`.keras`), is killed, and another child
 of the zygote that never loaded the submission loads them with `safe_mode=True` (only
 Keras' own classes, no code from the file) and measures them, with the parameters only it
-receives (held-out images, for example). What the student's objects say about themselves
+receives (held-out images, for example). Each distinct build happens once per submission,
+and consecutive measurements share one measuring child (`autograder.isolation.measuring`). What the student's objects say about themselves
 (`count_params()`, `weights`, `fit`) is never asked where it could lie.
 """
 
