@@ -232,7 +232,6 @@ class Server:
         except BaseException as err:
             return {"raised": _raised(f"probe {name}", err)}, []
 
-
     def _model(self, key: str, data, keep: bool) -> tuple[object, str]:
         """`_load_model`, or the model loaded from the same bytes before when the probe keeps it
         as it is (a probe that changes its model always gets one loaded anew)."""
