@@ -37,7 +37,6 @@ logs, and the course config drops TensorFlow log lines from stderr (`IgnorePatte
 from __future__ import annotations
 
 import ast
-import copy
 import dataclasses
 import re
 from pathlib import Path
@@ -466,31 +465,3 @@ def init_course(
     done.append((_write(config, config_text(course_id), force), config, f"course {course_id}"))
     return done
 
-
-def fill_solutions(
-    release: nbformat.NotebookNode,
-    source: nbformat.NotebookNode,
-    unanswered: Iterable[str] = (),
-) -> nbformat.NotebookNode:
-    """A student's copy answered with the reference code (for demos, tests and benchmarks).
-
-    Args:
-        release: the notebook `nbgrader generate_assignment` released.
-        source: the source notebook it came from.
-        unanswered: solution cells (grade ids, e.g. "conv2d") left as released.
-
-    Returns:
-        A copy of `release` whose solution cells hold the reference code, markers removed.
-    """
-    answers = {
-        c.metadata["nbgrader"]["grade_id"]: c.source
-        for c in source.cells
-        if c.get("metadata", {}).get("nbgrader", {}).get("solution")
-    }
-    filled = copy.deepcopy(release)
-    for cell in filled.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id in answers and grade_id not in set(unanswered):
-            lines = answers[grade_id].split("\n")
-            cell.source = "\n".join(line for line in lines if line.strip() not in (BEGIN, END))
-    return filled

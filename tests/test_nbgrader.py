@@ -33,13 +33,13 @@ from autograder.nbgrader import (
     END_HIDDEN,
     STDERR_NOISE,
     config_text,
-    fill_solutions,
     init_course,
     named_stub_preprocessors,
     source_notebook,
 )
 from autograder.release import BEGIN, END, solution_blocks
 from autograder.runner import check_file
+from helpers_nbgrader import fill_solutions
 
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = [n for n in exercises.available() if (ROOT / "solutions" / f"{n}.py").exists()]
