@@ -33,6 +33,8 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from autograder.resources import NUMPY, Resources
+
 PASSED = "passed"
 FAILED = "failed"
 NOT_IMPLEMENTED = "NOT_IMPLEMENTED"
@@ -212,7 +214,7 @@ class Exercise:
         title: one line for `cnnex list`.
         functions: the names of the contract functions, in teaching order.
         numpy_only: functions that must be written in NumPy (policy check).
-        uses_keras: True when checking needs Keras (the NumPy exercises never import it).
+        resources: limits, preloading and oracle (`autograder.resources`; NumPy's by default).
     """
 
     def __init__(
@@ -221,13 +223,13 @@ class Exercise:
         title: str,
         functions: Iterable[str],
         numpy_only: Iterable[str] = (),
-        uses_keras: bool = False,
+        resources: Resources = NUMPY,
     ):
         self.name = name
         self.title = title
         self.functions = list(functions)
         self.numpy_only = list(numpy_only)
-        self.uses_keras = uses_keras
+        self.resources = resources
         self.checks: list[Check] = []
         self.mutants: dict[str, list[Mutant]] = {}
         self.probes: dict[str, Callable] = {}

@@ -273,7 +273,7 @@ def source_cells(exercise: Exercise, text: str, where: str = "the solution") -> 
     for function in sorted(unplaced, key=lambda f: -defined_at[f]):  # last first: indices hold
         at = defined_at[function]
         out[at:at] = test_cells(exercise, function)
-    if exercise.uses_keras:
+    if exercise.resources.quiet_tensorflow:
         _quiet_tensorflow(out)
     return out
 

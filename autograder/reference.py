@@ -8,6 +8,7 @@ from pathlib import Path
 
 from autograder.errors import GraderError
 from autograder.loading import StudentFile, load
+from autograder.resources import BEHAVIOUR
 
 
 def solutions_dir() -> Path:
@@ -42,7 +43,8 @@ def load_reference(exercise: str) -> StudentFile:
 def reference_for(exercise: str):
     """The reference solution, else its recorded answers to the public checks.
 
-    The Keras exercises judge behaviour and never call the reference: None will do there.
+    An exercise whose oracle is behaviour (the Keras ones) never calls the reference: None
+    will do there.
 
     Raises:
         GraderError: neither is available for a NumPy exercise.
@@ -53,7 +55,7 @@ def reference_for(exercise: str):
     try:
         return load_reference(exercise)
     except GraderError as missing:
-        if exercises.get(exercise).uses_keras:
+        if exercises.get(exercise).resources.oracle == BEHAVIOUR:
             return None
         try:
             return Replay(exercise)

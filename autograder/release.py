@@ -134,14 +134,16 @@ def expected_folder(solutions: Path) -> Path:
 
 
 def recordings(solutions: Path, folder: Path) -> dict[Path, str]:
-    """Recorded reference answers to the public checks of the NumPy exercises (see `expected`)."""
+    """Recorded reference answers to the public checks of the exercises whose oracle is recorded
+    answers (the NumPy ones; see `expected`)."""
     from autograder import exercises, expected
     from autograder.loading import load
+    from autograder.resources import RECORDED
 
     out = {}
     for solution in sorted(solutions.glob("ex*.py")):
         exercise = exercises.get(solution.stem)
-        if not exercise.uses_keras:
+        if exercise.resources.oracle == RECORDED:
             reference = load(solution, module_name=f"reference_{solution.stem}")
             out[folder / f"{exercise.name}.json"] = expected.record(exercise, reference)
     return out

@@ -20,6 +20,13 @@ def available() -> list[str]:
     return sorted(m.name for m in pkgutil.iter_modules(__path__) if _MODULE.fullmatch(m.name))
 
 
+def recorded() -> list[str]:
+    """The exercises whose public checks replay the reference's recorded answers (the NumPy ones)."""
+    from autograder.resources import RECORDED
+
+    return [n for n in available() if get(n).resources.oracle == RECORDED]
+
+
 def resolve(name: str) -> str:
     """The full exercise name for "ex01", "1", "ex01_convolution" or a file name that names it."""
     key = str(name).strip().lower()

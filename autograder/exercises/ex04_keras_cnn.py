@@ -32,6 +32,7 @@ import functools
 import numpy as np
 
 from autograder.checks import CheckFailed, Exercise
+from autograder.resources import KERAS
 from autograder.keras_errors import fail_on_error
 from autograder.probes import probes_for
 
@@ -39,7 +40,7 @@ EXERCISE = Exercise(
     "ex04_keras_cnn",
     "A CNN in Keras: build, compile and train it on digits",
     ["build_cnn"],
-    uses_keras=True,
+    resources=KERAS,
 )
 EXERCISE.probes.update(probes_for(EXERCISE.name))
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.checks import ERROR, CheckFailed, Exercise
+from autograder.resources import KERAS
 from autograder.keras_errors import fail_on_error
 from autograder.probes import probes_for
 
@@ -29,7 +30,7 @@ EXERCISE = Exercise(
     "Transfer learning: VGG16 preprocessing, a frozen base, fine-tuning block 5",
     ["vgg16_preprocess", "build_vgg16_classifier", "unfreeze_top_block"],
     numpy_only=["vgg16_preprocess"],
-    uses_keras=True,
+    resources=KERAS,
 )
 EXERCISE.probes.update(probes_for(EXERCISE.name))
 

@@ -37,6 +37,7 @@ import functools
 import numpy as np
 
 from autograder.checks import CheckFailed, Exercise
+from autograder.resources import KERAS
 from autograder.exercises.ex04_keras_cnn import (
     _close,
     _cross_entropy_logits,
@@ -52,7 +53,7 @@ EXERCISE = Exercise(
     "Video: Conv3D parameters, and a classifier of motion direction that uses time",
     ["conv3d_params", "build_video_classifier"],
     numpy_only=["conv3d_params"],
-    uses_keras=True,
+    resources=KERAS,
 )
 EXERCISE.probes.update(probes_for(EXERCISE.name))
 
