@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 import autograder
-from autograder import exercises
+from autograder import exercises, plugins
 from autograder.checks import Exercise, run_checks
 from autograder.errors import GraderError
 from autograder.isolation.proxy import Budget, IsolatedStudent
@@ -126,11 +126,15 @@ def grader_version(exercise: Exercise) -> str:
     """A hash of what decides a score: every module of the grader, the data library, the solution.
 
     The whole `autograder` package counts (engine, loader, policy, isolation, checks of
-    every exercise) and `cnnexercises` too (the Keras exercises train on its data), so a
-    change to any of them regrades on resume.
+    every exercise) and `cnnexercises` too (the Keras exercises train on its data), and the
+    checks and probes of a plug-in folder for an exercise that comes from one, so a change
+    to any of them regrades on resume.
     """
     h = hashlib.sha256(autograder.__version__.encode())
     roots = [Path(autograder.__file__).parent]
+    folder = plugins.folder_of(exercises.checks_file(exercise.name))
+    if folder is not None:
+        roots += [folder / "exercises", folder / "probes"]
     spec = importlib.util.find_spec("cnnexercises")
     if spec is not None and spec.submodule_search_locations:
         roots += [Path(p) for p in spec.submodule_search_locations]

@@ -18,7 +18,13 @@ def solutions_dir() -> Path:
 
 
 def solution_path(exercise: str) -> Path:
-    return solutions_dir() / f"{exercise}.py"
+    """`$CNNEX_SOLUTIONS/<exercise>.py`, else the `solutions/` beside the exercise's checks
+    (this checkout's, or its plug-in folder's; see `autograder.plugins`)."""
+    from autograder import exercises
+
+    env = os.environ.get("CNNEX_SOLUTIONS")
+    folder = Path(env) if env else exercises.home(exercise) / "solutions"
+    return folder / f"{exercise}.py"
 
 
 @functools.lru_cache(maxsize=None)

@@ -118,12 +118,15 @@ def student_copies(solution: Path) -> dict[str, str]:
 
 
 def expected_folder(solutions: Path) -> Path:
-    """Where the recordings of `solutions/` belong: `autograder/expected/` in the same checkout.
+    """Where the recordings of `solutions/` belong: `autograder/expected/` in the same checkout,
+    or `expected/` in a plug-in folder of exercises (one with `exercises/`; see `autograder.plugins`).
 
     A maintainer who runs `cnnex release` in a copy of the repository regenerates that copy,
     whatever copy the installed package came from.
     """
     checkout = solutions.resolve().parent
+    if (checkout / "exercises").is_dir() and not (checkout / "autograder").is_dir():
+        return checkout / "expected"
     if not (checkout / "autograder").is_dir():
         raise GraderError(
             f"{solutions} has no autograder/ folder beside it, so there is no autograder/expected/ "
