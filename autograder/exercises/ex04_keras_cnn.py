@@ -32,9 +32,9 @@ import functools
 import numpy as np
 
 from autograder.checks import CheckFailed, Exercise
-from autograder.resources import KERAS
 from autograder.keras_errors import fail_on_error
 from autograder.probes import probes_for
+from autograder.resources import KERAS
 
 EXERCISE = Exercise(
     "ex04_keras_cnn",

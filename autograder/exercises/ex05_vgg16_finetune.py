@@ -21,9 +21,9 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.checks import ERROR, CheckFailed, Exercise
-from autograder.resources import KERAS
 from autograder.keras_errors import fail_on_error
 from autograder.probes import probes_for
+from autograder.resources import KERAS
 
 EXERCISE = Exercise(
     "ex05_vgg16_finetune",

@@ -37,7 +37,6 @@ import functools
 import numpy as np
 
 from autograder.checks import CheckFailed, Exercise
-from autograder.resources import KERAS
 from autograder.exercises.ex04_keras_cnn import (
     _close,
     _cross_entropy_logits,
@@ -47,6 +46,7 @@ from autograder.exercises.ex04_keras_cnn import (
 )
 from autograder.keras_errors import fail_on_error
 from autograder.probes import probes_for
+from autograder.resources import KERAS
 
 EXERCISE = Exercise(
     "ex07_video",
