@@ -481,6 +481,7 @@ def init_course(
         copy = course / "solutions" / f"{name}.py"
         done.append((_write(copy, text, force), copy, "reference for the checks"))
     config = course / "nbgrader_config.py"
-    done.append((_write(config, config_text(course_id, plugin_folders=plugins.folders()), force), config, f"course {course_id}"))
+    text = config_text(course_id, plugin_folders=plugins.folders())
+    done.append((_write(config, text, force), config, f"course {course_id}"))
     return done
 
