@@ -263,6 +263,27 @@ def test_the_toys_own_tests_pass_under_pytest(plugin):
 
 
 @pytest.mark.slow
+def test_pytest_checks_a_student_file_of_the_toy_with_its_score_line(plugin, tmp_path):
+    student = tmp_path / "ex90_toy_alice.py"
+    student.write_text(SOLUTION.replace("np.asarray(x) / 2", "np.asarray(x) // 2"))
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(student)], cwd=tmp_path,
+                          capture_output=True, text=True, env=dict(os.environ), timeout=300)
+    assert done.returncode == 1, done.stdout[-3000:]
+    assert "ex90_toy: 3/4 points" in done.stdout and "integer division" in done.stdout
+
+
+def test_plugin_folders_are_read_in_order_once_each_and_missing_ones_are_left_out(tmp_path, monkeypatch):
+    from autograder import plugins
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    monkeypatch.setenv("CNNEX_EXERCISES", os.pathsep.join([str(b), str(tmp_path / "missing"), str(a), str(b), ""]))
+    assert plugins.folders() == [b.resolve(), a.resolve()]
+    monkeypatch.delenv("CNNEX_EXERCISES")
+    assert plugins.folders() == []
+
+
+@pytest.mark.slow
 def test_cnnex_grade_grades_the_toy_isolated_and_hides_its_folder_from_submissions(plugin, tmp_path, capsys):
     before = _tree_state()
     subs, out = tmp_path / "subs", tmp_path / "out"
