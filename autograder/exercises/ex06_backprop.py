@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.checks import ERROR, CheckFailed, Exercise, as_array, compare_arrays, format_shape, matches, signature
+from autograder.geometry import pads, pair, windows
 from autograder.probes import probes_for
 from autograder.probes.ex06_backprop import FUNCTIONS, function
 
@@ -48,26 +49,12 @@ SOBEL = np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]])[:, :, N
 # Deliberately plain loops, independent of the reference; each mutant switches on one mistake.
 
 
-def _pair(v):
-    return (int(v), int(v)) if np.isscalar(v) else (int(v[0]), int(v[1]))
-
-
-def _pads(n, k, s, padding, axis):
-    if padding == "valid":
-        return 0, 0
-    if padding == "same":
-        total = max((-(-n // s) - 1) * s + k - n, 0)
-        return total // 2, total - total // 2
-    p = _pair(padding)[axis]
-    return p, p
-
-
 def _conv(images, kernel, strides=1, padding="valid"):
     """The forward pass, one output position at a time."""
     x = np.asarray(images, dtype=float)
     k = np.asarray(kernel, dtype=float)
-    (sh, sw), (kh, kw) = _pair(strides), k.shape[:2]
-    x = np.pad(x, ((0, 0), _pads(x.shape[1], kh, sh, padding, 0), _pads(x.shape[2], kw, sw, padding, 1), (0, 0)))
+    (sh, sw), (kh, kw) = pair(strides), k.shape[:2]
+    x = np.pad(x, ((0, 0), pads(x.shape[1], kh, sh, padding, 0), pads(x.shape[2], kw, sw, padding, 1), (0, 0)))
     out = np.zeros((x.shape[0], (x.shape[1] - kh) // sh + 1, (x.shape[2] - kw) // sw + 1, k.shape[3]))
     for i in range(out.shape[1]):
         for j in range(out.shape[2]):
@@ -77,9 +64,9 @@ def _conv(images, kernel, strides=1, padding="valid"):
 
 def _conv_shape(images_shape, kernel_shape, strides, padding):
     """`(N, H_out, W_out, F)` of `conv2d`."""
-    (n, h, w, _), (kh, kw, _, f), (sh, sw) = images_shape, kernel_shape, _pair(strides)
-    return (n, (h + sum(_pads(h, kh, sh, padding, 0)) - kh) // sh + 1,
-            (w + sum(_pads(w, kw, sw, padding, 1)) - kw) // sw + 1, f)
+    (n, h, w, _), (kh, kw, _, f), (sh, sw) = images_shape, kernel_shape, pair(strides)
+    return (n, (h + sum(pads(h, kh, sh, padding, 0)) - kh) // sh + 1,
+            (w + sum(pads(w, kw, sw, padding, 1)) - kw) // sw + 1, f)
 
 
 def _conv_backward(
@@ -100,9 +87,9 @@ def _conv_backward(
     g_all = np.asarray(d_out, dtype=float)
     x = np.asarray(images, dtype=float)
     k = np.asarray(kernel, dtype=float)
-    (sh, sw), (kh, kw) = _pair(strides), k.shape[:2]
+    (sh, sw), (kh, kw) = pair(strides), k.shape[:2]
     n, h, w, _ = x.shape
-    (top, bottom), (left, right) = _pads(h, kh, sh, padding, 0), _pads(w, kw, sw, padding, 1)
+    (top, bottom), (left, right) = pads(h, kh, sh, padding, 0), pads(w, kw, sw, padding, 1)
     x = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
     k_back = k[::-1, ::-1] if flip else k
     k_back = np.swapaxes(k_back, 0, 1) if transpose else k_back
@@ -194,23 +181,16 @@ for _name, (_hint, _flags) in _CONV_MUTANTS.items():
     EXERCISE.mutant("conv2d_backward", _hint, name=_name)(_conv_mutant(_flags))
 
 
-def _pool_geometry(n, p, s, padding):
-    if padding == "valid":
-        return (n - p) // s + 1, 0
-    out = -(-n // s)
-    return out, -(max((out - 1) * s + p - n, 0) // 2)
-
-
 def _pool_backward(
     d_out, images, pool_size=2, strides=None, padding="valid", spread="max", overwrite=False, ignore_stride=False
 ):
     g = np.asarray(d_out, dtype=float)
     x = np.asarray(images, dtype=float)
-    ph, pw = _pair(pool_size)
-    sh, sw = _pair(strides if strides is not None else (ph, pw))
+    ph, pw = pair(pool_size)
+    sh, sw = pair(strides if strides is not None else (ph, pw))
     n, h, w, c = x.shape
-    out_h, start_h = _pool_geometry(h, ph, sh, padding)
-    out_w, start_w = _pool_geometry(w, pw, sw, padding)
+    out_h, start_h = windows(h, ph, sh, padding)
+    out_w, start_w = windows(w, pw, sw, padding)
     d = np.zeros_like(x)
     for i in range(out_h):
         for j in range(out_w):
@@ -341,7 +321,7 @@ def _x_not_restored(f, x, eps=1e-5):
 def _fit(images, targets, kernel_size, steps=200, learning_rate=0.1, seed=0, direction=-1.0, fixed_rate=None,
          sum_loss=False):
     x = np.asarray(images, dtype=float)
-    kh, kw = _pair(kernel_size)
+    kh, kw = pair(kernel_size)
     kernel = 0.1 * np.random.default_rng(seed).standard_normal((kh, kw, x.shape[3], 1))
     rate = learning_rate if fixed_rate is None else fixed_rate
     with np.errstate(all="ignore"):  # the diverging mutants overflow
@@ -491,9 +471,9 @@ def _permutation(ctx, shape):
 
 def _pooled_shape(shape, pool_size=2, strides=None, padding="valid"):
     """`(N, H_out, W_out, C)` of max pooling `shape`."""
-    pools = _pair(pool_size)
-    steps = _pair(strides) if strides is not None else pools
-    h_w = [_pool_geometry(n, p, s, padding)[0] for n, p, s in zip(shape[1:3], pools, steps)]
+    pools = pair(pool_size)
+    steps = pair(strides) if strides is not None else pools
+    h_w = [windows(n, p, s, padding)[0] for n, p, s in zip(shape[1:3], pools, steps)]
     return (shape[0], *h_w, shape[3])
 
 
