@@ -220,8 +220,7 @@ class Grader:
             if student.unreadable is not None:
                 results = None
             else:
-                results = run_checks(student.watching(ex), student, self.reference, hidden=True,
-                                     policy=student.policy or {})
+                results = run_checks(ex, student, self.reference, hidden=True, policy=student.policy or {})
         if student.failure is not None:
             raise student.failure
         if results is None:

@@ -32,7 +32,6 @@ import functools
 import numpy as np
 
 from autograder.checks import CheckFailed, Exercise
-from autograder.keras_errors import fail_on_error
 from autograder.probes import probes_for
 
 EXERCISE = Exercise(
@@ -180,20 +179,11 @@ def no_accuracy_metric(input_shape=(28, 28, 1), num_classes=10):
     return model
 
 
-def _hint(name: str) -> str:
-    return EXERCISE.diagnosis("build_cnn", name)
-
-
 # --------------------------------------------------------------------------- helpers
 
 
 def _signature(input_shape, num_classes) -> str:
     return f"build_cnn(input_shape={tuple(input_shape)}, num_classes={num_classes})"
-
-
-def _fail_on_error(info: dict, what: str, hint: str = "") -> None:
-    """Turn an exception the student's code raised inside a probe into a verdict."""
-    fail_on_error(info, what, hint, not_compiled=_hint("not_compiled"))
 
 
 def _fixtures(rng: np.random.Generator, input_shape, num_classes, batch=6):
@@ -208,7 +198,7 @@ def _fixtures(rng: np.random.Generator, input_shape, num_classes, batch=6):
 
 
 def _describe(ctx, input_shape=GRADING_SHAPE, num_classes=GRADING_CLASSES, batch=6) -> dict:
-    ctx.student_function("build_cnn")
+    ctx.require("build_cnn")
     x, labels, probs, logits = _fixtures(ctx.rng, input_shape, num_classes, batch)
     info = ctx.run_probe(
         "describe",
@@ -221,7 +211,7 @@ def _describe(ctx, input_shape=GRADING_SHAPE, num_classes=GRADING_CLASSES, batch
         seed=SEED,
     )
     what = _signature(input_shape, num_classes)
-    _fail_on_error(info, what)
+    ctx.fail_on_error(info, what)
     if not info.get("is_model"):
         raise CheckFailed(
             what,
@@ -273,7 +263,7 @@ def _(ctx):
     info = _describe(ctx)
     what = _signature(GRADING_SHAPE, GRADING_CLASSES)
     if not info["compiled"] or info["optimizer"] is None:
-        raise CheckFailed(f"{what} returns a compiled model", "the model is not compiled", _hint("not_compiled"))
+        raise CheckFailed(f"{what} returns a compiled model", "the model is not compiled", ctx.diagnosis("not_compiled"))
     if info["loss"]["name"] is None:
         raise CheckFailed(
             f"{what} returns a compiled model",
@@ -284,7 +274,7 @@ def _(ctx):
         raise CheckFailed(
             f"{what} is compiled with metrics=['accuracy']",
             f"metrics: {info['metrics'] or 'none'}",
-            _hint("no_accuracy_metric"),
+            ctx.diagnosis("no_accuracy_metric"),
         )
 
 
@@ -300,7 +290,7 @@ def _output_shape(ctx, input_shape, num_classes, batch):
         got = tuple(outputs.shape)
         hint = ""
         if len(got) == 2 and got[1] != num_classes:
-            hint = _hint("ten_output_units") if got[1] == 10 else (
+            hint = ctx.diagnosis("ten_output_units") if got[1] == 10 else (
                 "give the last Dense layer `num_classes` units."
             )
         elif len(got) > 2:
@@ -330,7 +320,7 @@ def _(ctx):
     info = _describe(ctx, (36, 32, 3), 7)
     what = f"{_signature((36, 32, 3), 7)}: loss {info['loss']['name']!r} on the model's outputs"
     if not info["compiled"] or info["loss"]["name"] is None:
-        raise CheckFailed(what, "the model is not compiled with a loss", _hint("not_compiled"))
+        raise CheckFailed(what, "the model is not compiled with a loss", ctx.diagnosis("not_compiled"))
     outputs = info.get("outputs")
     if outputs is None or outputs.ndim != 2:
         raise CheckFailed(what, "the model's output is not (batch, classes)", "fix the output shape first.")
@@ -352,7 +342,7 @@ def _(ctx):
     if _close(got, expected):
         if probabilities and info["loss"]["from_logits"]:
             raise CheckFailed(what, f"{described}, but the loss has from_logits=True",
-                              _hint("softmax_with_from_logits"))
+                              ctx.diagnosis("softmax_with_from_logits"))
         return
     detail = (
         f"{described}; the compiled loss on fixed {kind} with integer labels should be their "
@@ -361,11 +351,11 @@ def _(ctx):
     )
     one_hot = values.get(f"{kind}/one_hot")
     if not isinstance(got, float) and _close(one_hot, expected):
-        hint = _hint("categorical_with_integer_labels")
+        hint = ctx.diagnosis("categorical_with_integer_labels")
     elif probabilities and _close(got, _cross_entropy_logits(fx["probs"], fx["labels"])):
-        hint = _hint("softmax_with_from_logits")
+        hint = ctx.diagnosis("softmax_with_from_logits")
     elif not probabilities and info["loss"]["from_logits"] is False:
-        hint = _hint("logits_without_from_logits")
+        hint = ctx.diagnosis("logits_without_from_logits")
     else:
         hint = (
             "use the cross-entropy for integer labels: 'sparse_categorical_crossentropy' for a "
@@ -384,7 +374,7 @@ def _require_convolution(ctx, what: str) -> None:
         raise CheckFailed(
             what,
             "your model has no convolution: this check counts only for a CNN",
-            _hint("dense_only"),
+            ctx.diagnosis("dense_only"),
         )
 
 
@@ -396,7 +386,7 @@ def _(ctx):
     summary = ", ".join(layer["class"] for layer in layers) or "none"
     convs = [layer for layer in layers if layer["kind"] == "conv"]
     if not convs:
-        raise CheckFailed(f"{what} include a 2D convolution", f"layers: {summary}", _hint("dense_only"))
+        raise CheckFailed(f"{what} include a 2D convolution", f"layers: {summary}", ctx.diagnosis("dense_only"))
     downsamples = [
         layer
         for layer in layers
@@ -406,7 +396,7 @@ def _(ctx):
         raise CheckFailed(
             f"{what} include a downsampling step (pooling, or a convolution with strides > 1)",
             f"layers: {summary}",
-            _hint("no_downsampling"),
+            ctx.diagnosis("no_downsampling"),
         )
 
 
@@ -423,7 +413,7 @@ def _(ctx):
             "units, or use GlobalAveragePooling2D instead of Flatten."
         )
         if not any(layer["kind"] in ("pool", "global_pool") for layer in info["layers"]):
-            hint = _hint("no_downsampling")
+            hint = ctx.diagnosis("no_downsampling")
         raise CheckFailed(
             f"{_signature(GRADING_SHAPE, GRADING_CLASSES)}.count_params() <= {PARAMETER_BUDGET:,}",
             f"got {params:,} parameters",
@@ -436,7 +426,7 @@ def _(ctx):
     points=3,
 )
 def _(ctx):
-    ctx.student_function("build_cnn")
+    ctx.require("build_cnn")
     _require_convolution(ctx, f"{_signature(GRADING_SHAPE, GRADING_CLASSES)} trained for {EPOCHS} epochs")
     (x_train, y_train), (x_test, y_test) = grading_data()
     info = ctx.run_probe(
@@ -454,7 +444,7 @@ def _(ctx):
         f"{_signature(GRADING_SHAPE, GRADING_CLASSES)} trained for {EPOCHS} epochs "
         f"(batch size {BATCH_SIZE}) on {len(x_train)} digits"
     )
-    _fail_on_error(
+    ctx.fail_on_error(
         info,
         what,
         "the other checks of `build_cnn` say what to fix first (a loss that does not take "

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checks import ERROR, CheckFailed, Exercise, as_array, compare_arrays, format_shape, matches, signature
+from autograder.checks import CheckFailed, Exercise, as_array, compare_arrays, format_shape, matches, signature
 from autograder.geometry import pads, pair, windows
 from autograder.probes import probes_for
 from autograder.probes.ex06_backprop import FUNCTIONS, function
@@ -362,10 +362,6 @@ for _name, (_hint, _flags) in _FIT_MUTANTS.items():
     EXERCISE.mutant("fit_kernel", _hint, name=_name)(_fit_mutant(_flags))
 
 
-def _hint(function: str, name: str) -> str:
-    return EXERCISE.diagnosis(function, name)
-
-
 # --------------------------------------------------------------------------- conv2d_backward
 
 
@@ -393,14 +389,8 @@ def _conv_case(ctx, images_shape, kernel_shape, strides=1, padding="valid", expe
 
 
 def _diagnose_part(ctx, got, part, args, kwargs):
-    for mutant in EXERCISE.mutants["conv2d_backward"]:
-        try:
-            out = mutant.impl(*args, **kwargs)
-        except Exception:
-            continue
-        if matches(got, out[part]):
-            return mutant.diagnosis
-    return ""
+    """The mutant whose gradient number `part` (0 images, 1 kernel, 2 bias) is the student's."""
+    return ctx.diagnose("conv2d_backward", got, args, kwargs, same=lambda got, out: matches(got, out[part]))
 
 
 @EXERCISE.check("conv2d_backward: valid padding, stride 1, a batch of several channels and filters", points=2)
@@ -525,14 +515,11 @@ def _(ctx):
 
 def _gradient_case(ctx, name, shape, eps, params, exact=False):
     """Run the student's numerical_gradient on the table's function `name`; compare and diagnose."""
-    ctx.student_function("numerical_gradient")
+    ctx.require("numerical_gradient")
     x = ctx.rng.standard_normal(shape)
     info = ctx.run_probe("numerical_gradient_of", f_name=name, x=x, eps=eps, params=params)
     what = f"numerical_gradient(f, x {shape}, eps={eps:g}) with f(x) = {name.replace('_', ' ')}"
-    error = info.get("error")
-    if error:
-        detail = f"{error['type']}: {error['message']}".strip() + (f"\n{error['where']}" if error.get("where") else "")
-        raise CheckFailed(f"{what} raised an error", detail, status=ERROR)
+    ctx.fail_on_error(info, what)
     got = info.get("gradient")
     if got is None:
         raise CheckFailed(what, f"expected an ndarray of shape {shape}, got {info.get('type')}",
@@ -544,17 +531,14 @@ def _gradient_case(ctx, name, shape, eps, params, exact=False):
     rtol, atol = (1e-6, 1e-8) if exact else (1e-7, 1e-9)
     problem = compare_arrays(got, expected, None, rtol, atol)
     if problem is not None:
-        hint = ""
-        for mutant in EXERCISE.mutants["numerical_gradient"]:
-            if mutant.name != "x_not_restored" and matches(got, mutant.impl(f, x.copy(), eps), 1e-7, 1e-9):
-                hint = mutant.diagnosis
-                break
+        hint = ctx.diagnose_all("numerical_gradient", [((f, x, eps), {}, got)], skip=("x_not_restored",),
+                                same=lambda got, out: matches(got, out, 1e-7, 1e-9))
         if got.shape == expected.shape:  # finite differences differ in late digits: say by how much
             problem += f"\nlargest difference {np.max(np.abs(got - expected)):.2g} (tolerance {rtol:g} relative)"
         raise CheckFailed(what, problem, hint)
     if info.get("x_changed"):
         raise CheckFailed(f"{what} leaves `x` unchanged", "the caller's `x` was changed",
-                          _hint("numerical_gradient", "x_not_restored"))
+                          ctx.diagnosis("x_not_restored"))
 
 
 @EXERCISE.check("numerical_gradient: central differences of a smooth function", points=2)
@@ -596,7 +580,7 @@ def _fit_call(ctx, images, targets, kernel_size, expected_shape, **kwargs):
         raise CheckFailed(what, f"expected a kernel of shape {format_shape(expected_shape, KERNEL)}, got {got_shape}",
                           "return the kernel, `(kh, kw, C, 1)`.")
     if not np.all(np.isfinite(got)):
-        raise CheckFailed(what, "the kernel holds NaN or infinity: gradient descent diverged", _hint("fit_kernel", "sum_not_mean"))
+        raise CheckFailed(what, "the kernel holds NaN or infinity: gradient descent diverged", ctx.diagnosis("sum_not_mean"))
     return np.asarray(got, dtype=float), what
 
 
@@ -609,7 +593,7 @@ def _recovers(ctx, shape, true_kernel):
     if problem is not None:
         hint = ""
         if _mse(images, got, targets) > _mse(images, start, targets):
-            hint = _hint("fit_kernel", "uphill")
+            hint = ctx.diagnosis("uphill")
         raise CheckFailed(f"{what} recovers the kernel that made the targets (within 1e-3)", problem, hint)
 
 
@@ -634,7 +618,7 @@ def _(ctx):
         raise CheckFailed(
             f"{what} returns the starting kernel (the one of steps=0)",
             f"the kernel moved by up to {np.max(np.abs(frozen - start)):.4g}",
-            _hint("fit_kernel", "ignores_learning_rate"),
+            ctx.diagnosis("ignores_learning_rate"),
         )
 
 
@@ -650,7 +634,7 @@ def _(ctx):
         raise CheckFailed(
             "fit_kernel(steps=0, 1, 5, learning_rate=0.01): the mean squared error goes down",
             "losses: " + ", ".join(f"{v:.6g}" for v in losses),
-            _hint("fit_kernel", "uphill") if losses[-1] > losses[0] else
+            ctx.diagnosis("uphill") if losses[-1] > losses[0] else
             "each step must follow `-d_kernel`, the gradient of the mean squared error.",
         )
 
