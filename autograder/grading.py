@@ -35,7 +35,7 @@ from pathlib import Path
 
 import autograder
 from autograder import exercises
-from autograder.checks import Exercise, run_checks
+from autograder.checks import Exercise
 from autograder.errors import GraderError
 from autograder.isolation.proxy import Budget, IsolatedStudent
 from autograder.isolation.zygote import Zygote
@@ -45,7 +45,7 @@ from autograder.reports import class_report, gradebook, safe
 from autograder.reports.gradescope import results_json, write_atomic, write_results
 from autograder.reports.html import feedback_page
 from autograder.reports.progress import Progress
-from autograder.runner import Report, unloadable
+from autograder.pipeline import Checking, Report, unloadable
 from autograder.submissions import Skipped, Submission, collect, in_shard, safe_name
 
 
@@ -92,6 +92,7 @@ class Outcome:
     error: str = ""
     statuses: dict = dataclasses.field(default_factory=dict)
     protections: list = dataclasses.field(default_factory=list)
+    record: dict | None = None  # what the gradebook and the class report keep (`class_report.submission_record`)
 
 
 @dataclasses.dataclass
@@ -217,18 +218,33 @@ class Grader:
         )
         source = path.read_bytes() if data is None else data  # `grade` has read it already, to hash it
         with IsolatedStudent(self.zygote, ex, filename, source, budget) as student:
-            if student.unreadable is not None:
-                results = None
-            else:
-                results = run_checks(ex, student, self.reference, hidden=True, policy=student.policy or {})
+            report = Checking(ex, _Opened(student), self.reference).report(hidden=True)
         if student.failure is not None:
             raise student.failure
-        if results is None:
-            report = unloadable(ex, student.unreadable, hidden=True)
-        else:
-            report = Report(ex.name, results, list(student.problems), functions=student.functions)
         report.execution_time = time.perf_counter() - start
         return report, student.sandbox
+
+    def contained(self, path: str | Path, data: bytes | None = None) -> tuple[Report, list[str]]:
+        """`report`, made safe to write: whatever the submission makes the grader's own code
+        do on it (an exception, text that cannot be encoded) becomes a report with a clear
+        message, and every text of it is bounded and printable.
+
+        Raises:
+            GraderError: the isolation itself failed; nothing is decided.
+        """
+        start = time.perf_counter()
+        try:
+            report, sandbox = self.report(path, data)
+        except GraderError:
+            self.close()
+            raise
+        except Exception as err:  # the grader's own code failed on this file: contained, and said so
+            self.close()
+            report, sandbox = unloadable(self.exercise, _grader_failed(err), hidden=True), []
+            report.execution_time = time.perf_counter() - start
+        report.results = [safe.result(r) for r in report.results]
+        report.problems = [safe.text(p, 4000) for p in report.problems[:100]]
+        return report, sandbox
 
     def grade(self, sub: Submission) -> Outcome:
         """Grade `sub` and write its results; a failure of the grader itself is returned, not raised.
@@ -247,18 +263,11 @@ class Grader:
                            seconds=time.perf_counter() - start)
         sub = dataclasses.replace(sub, sha256=hashlib.sha256(data).hexdigest())
         try:
-            report, sandbox = self.report(sub.path, data)
+            report, sandbox = self.contained(sub.path, data)
         except GraderError as err:
-            self.close()
             return Outcome(sub.name, error=safe.text(err, 500), seconds=time.perf_counter() - start)
-        except Exception as err:  # the grader's own code failed on this file: contained, and said so
-            self.close()
-            report, sandbox = unloadable(self.exercise, _grader_failed(err), hidden=True), []
-            report.execution_time = time.perf_counter() - start
-        report.results = [safe.result(r) for r in report.results]
-        report.problems = [safe.text(p, 4000) for p in report.problems[:100]]
         try:
-            self._write(sub, report, sandbox)
+            record = self._write(sub, report, sandbox)
         except Exception as err:  # a full disk, a file system that refuses the name...
             return Outcome(sub.name, error=f"its results could not be written ({type(err).__name__}: "
                            f"{safe.text(err, 300)})", seconds=time.perf_counter() - start)
@@ -267,16 +276,14 @@ class Grader:
             statuses[r.status] = statuses.get(r.status, 0) + 1
         protections = (self._zygote.protections + [f"missing: {m}" for m in self._zygote.missing]) if self._zygote else []
         return Outcome(sub.name, report.score, report.max_score, report.execution_time, statuses=statuses,
-                       protections=protections)
+                       protections=protections, record=record)
 
-    def _write(self, sub: Submission, report: Report, sandbox: list[str]) -> None:
+    def _write(self, sub: Submission, report: Report, sandbox: list[str]) -> dict:
         folder = self.out / sub.name
-        output = ""
-        if report.problems:
-            output = "Problems while loading your file:\n" + "\n".join(f"- {p}" for p in report.problems)
-        write_results(folder / "results.json", results_json(report.results, report.execution_time, output))
+        write_results(folder / "results.json", gradescope_document(report))
         title = f"{self.exercise.name} — {self.exercise.title}"
         write_atomic(folder / "feedback.html", feedback_page(title, sub.name, report.results, report.problems))
+        record = class_report.submission_record(report.results, report.functions)
         meta = {
             "key": self.key(sub),
             "submission": sub.name,
@@ -289,9 +296,30 @@ class Grader:
             "score": report.score,
             "max_score": report.max_score,
             "sandbox": sandbox,
-            class_report.RECORD: class_report.submission_record(report.results, report.functions),
+            class_report.RECORD: record,
         }
         write_atomic(folder / "grading.json", json.dumps(meta, indent=2) + "\n")
+        return record
+
+
+def gradescope_document(report: Report) -> dict:
+    """A report as Gradescope's `results.json` document (its problems as the top-level output)."""
+    output = ""
+    if report.problems:
+        output = "Problems while loading your file:\n" + "\n".join(f"- {p}" for p in report.problems)
+    return results_json(report.results, report.execution_time, output)
+
+
+class _Opened:
+    """An isolated student as the pipeline's `Opened`, read live: a respawned child reloads the file."""
+
+    def __init__(self, student: IsolatedStudent):
+        self.student = student
+
+    policy = property(lambda self: self.student.policy or {})
+    problems = property(lambda self: self.student.problems)
+    unreadable = property(lambda self: self.student.unreadable)
+    functions = property(lambda self: self.student.functions)
 
 
 def _grader_failed(err: BaseException) -> str:
@@ -431,9 +459,14 @@ def grade(
                     raise
         progress.close()
         errors = {o.name: o.error for o in outcomes if o.error}
+        # Graded now: the records in memory; graded by an earlier run: the record it kept.
+        records = {o.name: o.record if not o.skipped else class_report.read_record(out / o.name)
+                   for o in outcomes if not o.error}
+        for name, value in records.items():
+            if value is None:
+                errors[name] = "its grading record is missing or unreadable: grade again with --force"
         rows = [
-            gradebook.row(s.name, [c.name for c in ex.checks], None if s.name in errors
-                          else gradebook.from_results(out / s.name / "results.json"),
+            gradebook.row(s.name, [c.name for c in ex.checks], records.get(s.name),
                           f"NOT GRADED: {errors[s.name]}" if s.name in errors else "", s.source)
             for s in subs
         ]
@@ -442,7 +475,7 @@ def grade(
         _write_problems(out / "problems.csv", skipped)
         gradebook.write(out / "gradebook.csv", [c.name for c in ex.checks], rows)
         try:
-            class_report.finish(out, ex.name, [s.name for s in subs], errors)
+            class_report.finish(out, ex.name, {s.name: records.get(s.name) for s in subs}, errors)
         except Exception as err:  # the class report is an extra: it never costs the batch its gradebook
             stream.write(f"class report not written: {type(err).__name__}: {safe.text(err, 300)}\n")
     finally:

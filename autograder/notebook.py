@@ -24,10 +24,10 @@ import types
 import warnings
 
 from autograder import exercises
-from autograder.checks import Result, run_checks
+from autograder.checks import Exercise, Result
 from autograder.errors import GraderError
+from autograder.pipeline import Checking, Opened
 from autograder.policy import policy_failures
-from autograder.reference import reference_for
 from autograder.reports.notebook import FeedbackReport
 from autograder.reports.terminal import format_result
 
@@ -142,6 +142,12 @@ class _Needs:
         return True
 
 
+def open_namespace(exercise: Exercise, namespace: dict) -> Opened:
+    """A notebook's live namespace as the pipeline's submission: read at call time, never copied."""
+    policy = policy_failures(_trees(namespace, exercise.functions), exercise.functions, exercise.numpy_only)
+    return Opened(_Namespace(namespace), policy)
+
+
 class Feedback:
     """Run an exercise's public checks against the functions defined in a namespace.
 
@@ -159,11 +165,9 @@ class Feedback:
         functions = [function] if function else None
         if function is not None and function not in ex.functions:
             raise GraderError(f"{ex.name} has no function {function!r}. Choose one of {ex.functions}.")
-        reference = reference_for(ex.name)
-        policy = policy_failures(_trees(self.namespace, ex.functions), ex.functions, ex.numpy_only)
         with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
             warnings.simplefilter("ignore")
-            return run_checks(ex, _Namespace(self.namespace), reference, hidden, functions, policy)
+            return Checking(ex, open_namespace(ex, self.namespace)).report(hidden, functions).results
 
     def check(self, function: str) -> FeedbackReport:
         """Show the public checks of one function; return their results (a list)."""

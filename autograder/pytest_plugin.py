@@ -53,43 +53,22 @@ class StudentFile(pytest.File):
 
     def collect(self):
         from autograder import exercises
+        from autograder.pipeline import Checking, open_file
 
         self.exercise = exercises.get(_exercise_for(self.path))
-        self._loaded = None
+        self.checking = Checking(self.exercise, lambda: open_file(self.exercise, self.path))
         for check in self.exercise.checks_for(None, hidden=False):
             yield CheckItem.from_parent(self, name=check.name, check=check)
 
-    def loaded(self):
-        """(student, reference, policy), or the message of a file that cannot be loaded; once."""
-        if self._loaded is None:
-            from autograder.errors import LoadError
-            from autograder.loading import load
-            from autograder.policy import policy_failures
-            from autograder.reference import reference_for
-
-            ex = self.exercise
-            try:
-                student = load(self.path, module_name=f"student_{ex.name}")
-            except LoadError as err:
-                self._loaded = str(err)
-            else:
-                policy = policy_failures(student.trees, ex.functions, ex.numpy_only)
-                self._loaded = (student, reference_for(ex.name), policy)
-        return self._loaded
-
     def run(self, check):
-        """The `Result` of one check on this file."""
-        from autograder.checks import ERROR, POLICY, Result, run_check
-
-        loaded = self.loaded()
-        if isinstance(loaded, str):  # the whole file: said in full once, then referred to
-            message = loaded if not getattr(self, "_told", False) else f"{self.path.name} could not be read (see the first failure)"
+        """The `Result` of one check on this file (the file is opened by the first check that runs)."""
+        result = self.checking.result(check)
+        unreadable = self.checking.opened.unreadable
+        if unreadable is not None:  # the whole file: said in full once, then referred to
+            if getattr(self, "_told", False):
+                result.output = f"{self.path.name} could not be read (see the first failure)"
             self._told = True
-            return Result(check.name, check.function, 0.0, check.points, ERROR, message, check.hidden)
-        student, reference, policy = loaded
-        if check.function in policy:
-            return Result(check.name, check.function, 0.0, check.points, POLICY, policy[check.function], check.hidden)
-        return run_check(self.exercise, check, student, reference)
+        return result
 
 
 class CheckFailure(Exception):

@@ -1,51 +1,18 @@
-"""Check a student file in this process: load, apply the policy, run the checks.
+"""Check a student file in this process: the front end of `cnnex check` (and of tests).
 
-This is the engine behind `pytest <file>`, `cnnex check` and the notebook cells.
-Instructors' batch grading (`cnnex grade`) runs the same checks with the
-student's code in an isolated child process instead (see `isolation.py`).
+The checks, scoring and report are the pipeline's (`autograder.pipeline`); this module
+only chooses to load the student's file here. `cnnex grade` loads it in a sandboxed
+child instead (`autograder.grading`, `autograder.isolation`).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import time
 from pathlib import Path
 from typing import Iterable
 
 from autograder import exercises
-from autograder.checks import ERROR, Exercise, Result, run_checks
-from autograder.errors import LoadError
-from autograder.loading import load
-from autograder.policy import policy_failures
-from autograder.reference import reference_for
-
-
-@dataclasses.dataclass
-class Report:
-    """The results of one exercise for one submission."""
-
-    exercise: str
-    results: list[Result]
-    problems: list[str] = dataclasses.field(default_factory=list)
-    execution_time: float = 0.0
-    functions: dict[str, str] = dataclasses.field(default_factory=dict)  # anonymised sources, for the class report
-
-    @property
-    def score(self) -> float:
-        return sum(r.score for r in self.results)
-
-    @property
-    def max_score(self) -> float:
-        return sum(r.max_score for r in self.results)
-
-
-def unloadable(exercise: Exercise, message: str, hidden: bool) -> Report:
-    """Every check at 0 with the same message, for a file that cannot be read at all."""
-    results = [
-        Result(c.name, c.function, 0.0, c.points, ERROR, message, c.hidden)
-        for c in exercise.checks_for(None, hidden)
-    ]
-    return Report(exercise.name, results, [message])
+from autograder.checks import Exercise
+from autograder.pipeline import Checking, Report, open_file
 
 
 def check_file(
@@ -63,14 +30,4 @@ def check_file(
         functions: only check these functions.
     """
     ex = exercise if isinstance(exercise, Exercise) else exercises.get(exercise)
-    start = time.perf_counter()
-    try:
-        student = load(path, module_name=f"student_{ex.name}")
-    except LoadError as err:
-        report = unloadable(ex, str(err), hidden)
-    else:
-        policy = policy_failures(student.trees, ex.functions, ex.numpy_only)
-        results = run_checks(ex, student, reference_for(ex.name), hidden, functions, policy)
-        report = Report(ex.name, results, list(student.problems))
-    report.execution_time = time.perf_counter() - start
-    return report
+    return Checking(ex, lambda: open_file(ex, path)).report(hidden, functions)

@@ -20,7 +20,8 @@ from typing import Iterable
 
 from autograder import exercises
 from autograder.checks import Result
-from autograder.runner import Report, check_file
+from autograder.pipeline import Report
+from autograder.runner import check_file
 
 ROOT = Path(__file__).resolve().parent.parent
 

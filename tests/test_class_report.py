@@ -32,7 +32,6 @@ from autograder.grading import Options, grade
 from autograder.loading import load
 from autograder.reports import class_report, mistakes
 from autograder.reports.class_page import page
-from autograder.reports.gradescope import results_json
 from autograder.reports.snippets import MAX_NODES, excerpt, function_sources
 from autograder.runner import check_file
 
@@ -42,17 +41,15 @@ EX01 = exercises.get("ex01")
 
 def graded_in_process(folder: Path) -> tuple[list[dict], dict]:
     """The class's table and data as `cnnex grade` gathers them, checked in this process (each distinct file once)."""
-    table, records, seen = [], {}, {}
+    records, seen = {}, {}
     for path in sorted(folder.glob("*.py")):
         text = path.read_text()
         if text not in seen:
             report = check_file(EX01, path, hidden=True)
             functions = function_sources(load(path).trees, EX01.functions)
-            seen[text] = (results_json(report.results), class_report.submission_record(report.results, functions))
-        doc, record = seen[text]
-        table += mistakes.rows(path.stem, doc)
-        records[path.stem] = record
-    return table, {"exercise": EX01.name, "submissions": records, "not_graded": {}}
+            seen[text] = class_report.submission_record(report.results, functions)
+        records[path.stem] = seen[text]
+    return class_report.gather(EX01.name, records, {})
 
 
 @pytest.fixture(scope="module")

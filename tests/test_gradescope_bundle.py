@@ -20,7 +20,8 @@ import pytest
 from autograder import exercises
 from autograder.cli import main
 from autograder.errors import GraderError
-from autograder.gradescope_bundle import build_bundle, choose_submission
+from autograder.gradescope_bundle import build_bundle
+from autograder.gradescope_run import choose_submission
 
 ROOT = Path(__file__).resolve().parent.parent
 GRADESCOPE_KEYS = {"name", "score", "max_score", "status", "output", "visibility"}
@@ -72,7 +73,7 @@ def test_zip_holds_the_scripts_the_project_and_only_this_exercises_solution(bund
     assert [n for n in infos if n.startswith("project/solutions/")] == ["project/solutions/ex01_convolution.py"]
     unwanted = ("__pycache__", ".pyc", "project/tests/", "project/assignments/")
     assert not [n for n in infos if any(u in n for u in unwanted)]
-    assert "-m autograder.gradescope_bundle ex01_convolution" in run
+    assert "-m autograder.gradescope_run ex01_convolution" in run
 
 
 def test_the_same_tree_gives_the_same_zip(bundle, tmp_path):

@@ -720,17 +720,17 @@ def test_text_from_a_submission_is_made_safe_for_every_writer():
 
 
 def test_a_failure_of_the_graders_own_code_on_a_file_is_contained_and_repeats_on_rerun(tmp_path, monkeypatch):
-    import autograder.grading as grading
+    import autograder.pipeline as pipeline
 
     subs = _class(tmp_path)
-    real = grading.run_checks
+    real = pipeline.run_checks
 
     def fragile(exercise, student, *args, **kwargs):
         if student._filename.startswith("cy"):
             raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
         return real(exercise, student, *args, **kwargs)
 
-    monkeypatch.setattr(grading, "run_checks", fragile)
+    monkeypatch.setattr(pipeline, "run_checks", fragile)
     out = tmp_path / "out"
     summary = grade("ex01", [subs], out, Options(timeout=10, jobs=1), stream=io.StringIO())
     assert not summary.failed and {o.name: o.score for o in summary.outcomes}["ada"] == 18

@@ -34,7 +34,8 @@ from pathlib import Path
 from autograder.errors import GraderError
 from autograder.isolation import sandbox
 
-FORBIDDEN = ("autograder.exercises", "autograder.reference", "autograder.runner", "autograder.grading", "solutions")
+FORBIDDEN = ("autograder.exercises", "autograder.reference", "autograder.pipeline", "autograder.runner", "autograder.grading",
+             "solutions")
 STDLIB = (
     "abc", "array", "bisect", "cmath", "collections", "collections.abc", "contextlib", "copy",
     "ctypes", "dataclasses", "decimal", "enum", "fractions", "functools", "heapq", "itertools",

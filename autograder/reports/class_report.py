@@ -27,7 +27,6 @@ from pathlib import Path
 from autograder.checks import CRASHED, ERROR, FAILED, MEMORY, NOT_IMPLEMENTED, POLICY, TIMEOUT, Result, mistake_hint
 from autograder.errors import GraderError, UnknownExercise
 from autograder.reports import mistakes
-from autograder.reports.gradebook import from_results
 from autograder.reports.gradescope import write_atomic
 from autograder.reports.snippets import MAX_CHARS, excerpt, reference_sources
 
@@ -45,7 +44,7 @@ MAX_SERIES = 12
 
 
 def submission_record(results: list[Result], functions: dict[str, str]) -> dict:
-    """What the class report keeps of one submission (`report` in `OUT/<name>/grading.json`).
+    """What the gradebook and the class report keep of one submission (`report` in `OUT/<name>/grading.json`).
 
     Args:
         results: its check results.
@@ -53,9 +52,20 @@ def submission_record(results: list[Result], functions: dict[str, str]) -> dict:
     """
     named = {r.function for r in results if r.mistake}
     return {
+        "checks": [
+            {"check": r.name, "function": r.function, "hidden": bool(r.hidden), "status": r.status,
+             "score": float(r.score), "max_score": float(r.max_score), "mistake": r.mistake or ""}
+            for r in results
+        ],
         "functions": {f: s for f, s in functions.items() if f in named},
         "measurements": measurements(r.artifacts for r in results),
     }
+
+
+def read_record(folder: Path) -> dict | None:
+    """The record of a submission graded by an earlier run (`OUT/<name>/grading.json`), checked; None if missing."""
+    value = (read_json(folder / "grading.json") or {}).get(RECORD)
+    return record(value) if isinstance(value, dict) and isinstance(value.get("checks"), list) else None
 
 
 def measurements(artifacts) -> dict:
@@ -94,13 +104,32 @@ def _history(value) -> dict[str, list[float]]:
     return out
 
 
-def _record(value) -> dict:
+def record(value) -> dict:
     """A submission's record as read back: only strings of bounded size and plain numbers survive."""
     value = value if isinstance(value, dict) else {}
     functions = value.get("functions") if isinstance(value.get("functions"), dict) else {}
+    checks = value.get("checks") if isinstance(value.get("checks"), list) else []
     return {
+        "checks": [_check(c) for c in checks[:1000] if isinstance(c, dict)],
         "functions": {str(f)[:100]: s[:MAX_CHARS] for f, s in functions.items() if isinstance(s, str)},
         "measurements": measurements([value.get("measurements")]),
+    }
+
+
+def _kept(value: dict) -> dict:
+    """What report_data.json keeps of a record (its checks are the rows of mistakes.csv)."""
+    return {"functions": value["functions"], "measurements": value["measurements"]}
+
+
+def _check(value: dict) -> dict:
+    return {
+        "check": str(value.get("check", ""))[:300],
+        "function": str(value.get("function", ""))[:100],
+        "hidden": value.get("hidden") is True,
+        "status": str(value.get("status", ""))[:40],
+        "score": _finite(value.get("score")) or 0.0,
+        "max_score": _finite(value.get("max_score")) or 0.0,
+        "mistake": str(value.get("mistake") or "")[:100],
     }
 
 
@@ -115,25 +144,30 @@ def read_json(path: Path) -> dict | None:
 # --------------------------------------------------------------------------- the class
 
 
-def gather(out: Path, exercise: str, names: list[str], errors: dict[str, str]) -> tuple[list[dict], dict]:
-    """The class's table (mistakes.csv rows) and data (report_data.json) from the per-submission files."""
-    table, records, not_graded = [], {}, dict(errors)
-    for name in names:
+def gather(exercise: str, records: dict[str, dict | None], errors: dict[str, str]) -> tuple[list[dict], dict]:
+    """The class's table (mistakes.csv rows) and data (report_data.json) from each submission's record.
+
+    Args:
+        records: submission -> its record (`submission_record`, or as read back by `read_record`);
+            None for one that has none.
+        errors: submission -> why it was not graded.
+    """
+    table, kept, not_graded = [], {}, dict(errors)
+    for name, value in records.items():
         if name in errors:
             continue
-        doc = from_results(out / name / "results.json")
-        if not isinstance(doc, dict):
-            not_graded[name] = "no readable results.json"
+        if value is None:
+            not_graded[name] = "no grading record"
             continue
-        table += mistakes.rows(name, doc)
-        records[name] = _record((read_json(out / name / "grading.json") or {}).get(RECORD))
-    return table, {"exercise": exercise, "submissions": records, "not_graded": not_graded}
+        table += mistakes.rows(name, value["checks"])
+        kept[name] = _kept(value)
+    return table, {"exercise": exercise, "submissions": kept, "not_graded": not_graded}
 
 
-def finish(out: str | Path, exercise: str, names: list[str], errors: dict[str, str]) -> Path:
-    """Write mistakes.csv, report_data.json and report.html for the submissions `names` graded into `out`."""
+def finish(out: str | Path, exercise: str, records: dict[str, dict | None], errors: dict[str, str]) -> Path:
+    """Write mistakes.csv, report_data.json and report.html into `out` for the submissions' `records`."""
     out = Path(out)
-    table, data = gather(out, exercise, names, errors)
+    table, data = gather(exercise, records, errors)
     return write(out, table, data)
 
 
@@ -176,7 +210,7 @@ def _data(data: dict) -> dict:
     not_graded = data.get("not_graded") if isinstance(data.get("not_graded"), dict) else {}
     return {
         "exercise": str(data["exercise"])[:100],
-        "submissions": {str(n)[:200]: _record(r) for n, r in submissions.items()},
+        "submissions": {str(n)[:200]: _kept(record(r)) for n, r in submissions.items()},
         "not_graded": {str(n)[:200]: str(e)[:500] for n, e in not_graded.items()},
     }
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 
 from autograder.errors import GraderError
@@ -28,23 +27,22 @@ def _points(x: float) -> str:
     return f"{x:g}"
 
 
-def row(name: str, check_names: list[str], doc: dict | None, note: str = "", source: str = "") -> dict:
-    """The gradebook row of one submission from its Gradescope document (None: not graded)."""
+def row(name: str, check_names: list[str], record: dict | None, note: str = "", source: str = "") -> dict:
+    """The gradebook row of one submission from its record (`class_report.submission_record`; None: not graded)."""
     out = {"submission": name, "source": source, "notes": note}
-    if doc is None:
+    if record is None:
         return out
-    tests = {t.get("name"): t for t in doc.get("tests", [])}
+    checks = record["checks"]
+    scores = {c["check"]: c["score"] for c in checks}
     for check in check_names:
-        if check in tests:
-            out[check] = _points(float(tests[check].get("score", 0)))
-    out["total"] = _points(float(doc.get("score", 0)))
-    out["max_score"] = _points(float(doc.get("max_score", 0)))
+        if check in scores:
+            out[check] = _points(scores[check])
+    out["total"] = _points(sum(c["score"] for c in checks))
+    out["max_score"] = _points(sum(c["max_score"] for c in checks))
     counts: dict[str, int] = {}
-    for t in doc.get("tests", []):
-        tags = t.get("tags") or []
-        status = tags[1] if len(tags) > 1 else t.get("status")
-        if status in NOTEWORTHY:
-            counts[status] = counts.get(status, 0) + 1
+    for c in checks:
+        if c["status"] in NOTEWORTHY:
+            counts[c["status"]] = counts.get(c["status"], 0) + 1
     notes = [f"{status} x{n}" for status, n in sorted(counts.items())]
     if note:
         notes.insert(0, note)
@@ -105,11 +103,3 @@ def merge(paths: list[str | Path]) -> tuple[list[str], list[dict]]:
                 raise GraderError(f"Submission {name!r} appears in two gradebooks with different results")
             rows[name] = r
     return checks or [], list(rows.values())
-
-
-def from_results(results_json: str | Path) -> dict | None:
-    """A graded submission's Gradescope document, or None when missing or unreadable."""
-    try:
-        return json.loads(Path(results_json).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None

@@ -19,33 +19,21 @@ COLUMNS = ["submission", "function", "check", "hidden", "status", "score", "max_
 MAX_FIELD = 200  # ids, names and statuses are short; a longer value was not written by the grader
 
 
-def rows(name: str, doc: dict) -> list[dict]:
-    """The rows of one submission from its Gradescope document (`results.json`)."""
-    tests = doc.get("tests") if isinstance(doc, dict) else None
-    out = []
-    for t in tests if isinstance(tests, list) else []:
-        if not isinstance(t, dict):
-            continue
-        tags = t.get("tags") if isinstance(t.get("tags"), list) else []
-        check = str(t.get("name", ""))
-        out.append({
+def rows(name: str, checks: list[dict]) -> list[dict]:
+    """The rows of one submission from its record's checks (`class_report.submission_record`)."""
+    return [
+        {
             "submission": name,
-            "function": str(tags[0]) if tags else check.split(":", 1)[0],
-            "check": check,
-            "hidden": "true" if t.get("visibility") == "after_published" else "false",
-            "status": str(tags[1]) if len(tags) > 1 else str(t.get("status", "")),
-            "score": f"{_number(t.get('score')):g}",
-            "max_score": f"{_number(t.get('max_score')):g}",
-            "mistake": str(t.get("mistake") or ""),
-        })
-    return out
-
-
-def _number(value) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return 0.0
+            "function": c["function"],
+            "check": c["check"],
+            "hidden": "true" if c["hidden"] else "false",
+            "status": c["status"],
+            "score": f"{c['score']:g}",
+            "max_score": f"{c['max_score']:g}",
+            "mistake": c["mistake"],
+        }
+        for c in checks
+    ]
 
 
 def write(path: str | Path, table: list[dict]) -> None:
