@@ -273,11 +273,12 @@ class Context:
         The hint for a model used before `compile()` is the checked function's known mistake
         `not_compiled`, when it has one (see `keras_errors.error_verdict`).
         """
-        verdict = error_verdict(info, what, hint, self._known("not_compiled"), word)
+        verdict = error_verdict(info, what, hint, self.known("not_compiled"), word)
         if verdict is not None:
             raise verdict
 
-    def _known(self, name: str) -> str:
+    def known(self, name: str) -> str:
+        """The hint of the checked function's known mistake `name`, or "" when it has none."""
         try:
             return self.diagnosis(name)
         except KeyError:

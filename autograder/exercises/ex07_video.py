@@ -2,8 +2,8 @@
 
 Everything that touches the live model runs in the probes (`autograder/probes/
 ex07_video.py`), which return plain data; the checks here judge that data and never
-import Keras. They are built like ex04's (describe, then train and predict) and share its
-helpers for the loss and the outputs.
+import Keras. They are built like ex04's (describe, then train and predict) and share the
+engine's verdicts on a compiled classifier (`autograder.keras_verdicts`).
 
 Decisions (documented for students in the notebook):
 - `conv3d_params` is compared with the formula `kt * kh * kw * C * F + F`, which the
@@ -37,13 +37,7 @@ import functools
 import numpy as np
 
 from autograder.checks import CheckFailed, Exercise
-from autograder.exercises.ex04_keras_cnn import (
-    _close,
-    _cross_entropy_logits,
-    _cross_entropy_probs,
-    _fixtures,
-    _is_probabilities,
-)
+from autograder.keras_verdicts import check_compiled, check_loss, loss_fixtures
 from autograder.probes import probes_for
 
 EXERCISE = Exercise(
@@ -277,7 +271,7 @@ def _signature(input_shape, num_classes) -> str:
 
 def _describe(ctx, input_shape=GRADING_SHAPE, num_classes=GRADING_CLASSES, batch=4) -> dict:
     ctx.require(FUNCTION)
-    x, labels, probs, logits = _fixtures(ctx.rng, input_shape, num_classes, batch)
+    x, labels, probs, logits = loss_fixtures(ctx.rng, input_shape, num_classes, batch)
     info = ctx.run_probe("describe", input_shape=list(input_shape), num_classes=num_classes, x=x,
                          labels=labels, probs=probs, logits=logits, seed=SEED)
     what = _signature(input_shape, num_classes)
@@ -352,16 +346,7 @@ def _order_hint(ctx, predicted, reversed_predicted, accuracy=None) -> str:
 
 @EXERCISE.check("build_video_classifier: returns a compiled keras.Model with the accuracy metric", points=1)
 def _(ctx):
-    info = _describe(ctx)
-    what = _signature(GRADING_SHAPE, GRADING_CLASSES)
-    if not info["compiled"] or info["optimizer"] is None:
-        raise CheckFailed(f"{what} returns a compiled model", "the model is not compiled", ctx.diagnosis("not_compiled"))
-    if info["loss"]["name"] is None:
-        raise CheckFailed(f"{what} returns a compiled model", "compiled without a loss",
-                          "pass `loss='sparse_categorical_crossentropy'` to `compile`.")
-    if not any("acc" in name.lower() for name in info["metrics"]):
-        raise CheckFailed(f"{what} is compiled with metrics=['accuracy']", f"metrics: {info['metrics'] or 'none'}",
-                          ctx.diagnosis("no_accuracy_metric"))
+    check_compiled(ctx, _describe(ctx), _signature(GRADING_SHAPE, GRADING_CLASSES))
 
 
 def _output_shape(ctx, input_shape, num_classes, batch):
@@ -401,35 +386,7 @@ def _(ctx):
 def _(ctx):
     info = _describe(ctx)
     what = f"{_signature(GRADING_SHAPE, GRADING_CLASSES)}: loss {info['loss']['name']!r} on the model's outputs"
-    if not info["compiled"] or info["loss"]["name"] is None:
-        raise CheckFailed(what, "the model is not compiled with a loss", ctx.diagnosis("not_compiled"))
-    outputs = info.get("outputs")
-    if outputs is None or outputs.ndim != 2:
-        raise CheckFailed(what, "the model's output is not (batch, classes)", "fix the output shape first.")
-    fx = info["fixtures"]
-    probabilities = _is_probabilities(outputs)
-    kind = "probabilities" if probabilities else "logits"
-    expected = (
-        _cross_entropy_probs(fx["probs"], fx["labels"])
-        if probabilities
-        else _cross_entropy_logits(fx["logits"], fx["labels"])
-    )
-    got = info["loss_values"].get(f"{kind}/integer")
-    if _close(got, expected):
-        if probabilities and info["loss"]["from_logits"]:
-            raise CheckFailed(what, "the outputs are probabilities, but the loss has from_logits=True",
-                              ctx.diagnosis("softmax_with_from_logits"))
-        return
-    if probabilities and _close(got, _cross_entropy_logits(fx["probs"], fx["labels"])):
-        hint = ctx.diagnosis("softmax_with_from_logits")
-    elif not probabilities and info["loss"]["from_logits"] is False:
-        hint = ctx.diagnosis("logits_without_from_logits")
-    else:
-        hint = ("use the cross-entropy for integer labels: 'sparse_categorical_crossentropy' for a softmax "
-                "output, `SparseCategoricalCrossentropy(from_logits=True)` for logits.")
-    shown = f"{got:.4f}" if isinstance(got, float) else f"an error:\n{got}"
-    raise CheckFailed(what, f"the outputs are {kind}; the compiled loss on fixed {kind} with integer labels "
-                            f"should be their cross-entropy, {expected:.4f}, got {shown}", hint)
+    check_loss(ctx, info, what)
 
 
 @EXERCISE.check(
