@@ -37,6 +37,32 @@ def loss_fixtures(rng: np.random.Generator, input_shape, num_classes: int, batch
     return x, labels, probs, logits
 
 
+def describe_classifier(ctx: Context, function: str, what: str, input_shape, num_classes: int, batch: int,
+                        seed: int) -> dict:
+    """Run the exercise's `describe` probe on the model `function(input_shape, num_classes)` builds.
+
+    The probe gets `loss_fixtures` drawn from the check's generator; its reply keeps them
+    under "fixtures" (for `check_loss`).
+
+    Raises:
+        CheckFailed: `function` is missing or raised, or did not return a `keras.Model`.
+    """
+    ctx.require(function)
+    x, labels, probs, logits = loss_fixtures(ctx.rng, input_shape, num_classes, batch)
+    info = ctx.run_probe("describe", input_shape=list(input_shape), num_classes=num_classes, x=x,
+                         labels=labels, probs=probs, logits=logits, seed=seed)
+    ctx.fail_on_error(info, what)
+    if not info.get("is_model"):
+        raise CheckFailed(
+            what,
+            f"expected a keras.Model, got {info.get('type')}",
+            "build the layers into `keras.Sequential([...])` (or a functional `keras.Model`), "
+            "compile it, and `return` it.",
+        )
+    info["fixtures"] = {"labels": labels, "probs": probs, "logits": logits}
+    return info
+
+
 def is_probabilities(outputs: np.ndarray) -> bool:
     """True when every row of `(B, K)` outputs is non-negative and sums to 1."""
     return bool(np.all(outputs >= -1e-6) and np.allclose(outputs.sum(axis=-1), 1.0, atol=1e-3))

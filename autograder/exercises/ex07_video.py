@@ -37,7 +37,7 @@ import functools
 import numpy as np
 
 from autograder.checks import CheckFailed, Exercise
-from autograder.keras_verdicts import check_compiled, check_loss, loss_fixtures
+from autograder.keras_verdicts import check_compiled, check_loss, describe_classifier
 from autograder.probes import probes_for
 
 EXERCISE = Exercise(
@@ -270,20 +270,8 @@ def _signature(input_shape, num_classes) -> str:
 
 
 def _describe(ctx, input_shape=GRADING_SHAPE, num_classes=GRADING_CLASSES, batch=4) -> dict:
-    ctx.require(FUNCTION)
-    x, labels, probs, logits = loss_fixtures(ctx.rng, input_shape, num_classes, batch)
-    info = ctx.run_probe("describe", input_shape=list(input_shape), num_classes=num_classes, x=x,
-                         labels=labels, probs=probs, logits=logits, seed=SEED)
-    what = _signature(input_shape, num_classes)
-    ctx.fail_on_error(info, what)
-    if not info.get("is_model"):
-        raise CheckFailed(
-            what,
-            f"expected a keras.Model, got {info.get('type')}",
-            "build the layers into `keras.Sequential([...])` (or a functional `keras.Model`), "
-            "compile it, and `return` it.",
-        )
-    info["fixtures"] = {"labels": labels, "probs": probs, "logits": logits}
+    info = describe_classifier(ctx, FUNCTION, _signature(input_shape, num_classes), input_shape, num_classes,
+                               batch, SEED)
     if (tuple(input_shape), num_classes) == (GRADING_SHAPE, GRADING_CLASSES) and isinstance(info.get("params"), int):
         ctx.attach("params", info["params"])  # for the class report's accuracy-against-size plot
     return info
