@@ -225,7 +225,7 @@ class Grader:
         )
         source = path.read_bytes() if data is None else data  # `grade` has read it already, to hash it
         with IsolatedStudent(self.zygote, ex, filename, source, budget) as student:
-            report = Checking(ex, _Opened(student, ex), self.reference).report(hidden=True)
+            report = Checking(ex, _Opened(student), self.reference).report(hidden=True)
         if student.failure is not None:
             raise student.failure
         report.execution_time = time.perf_counter() - start
@@ -321,9 +321,8 @@ def gradescope_document(report: Report) -> dict:
 class _Opened:
     """An isolated student as the pipeline's `Opened`, read live: a respawned child reloads the file."""
 
-    def __init__(self, student: IsolatedStudent, exercise: Exercise):
+    def __init__(self, student: IsolatedStudent):
         self.student = student
-        self.exercise = student.watching(exercise)
 
     policy = property(lambda self: self.student.policy or {})
     problems = property(lambda self: self.student.problems)

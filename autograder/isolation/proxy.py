@@ -1,11 +1,12 @@
 """The student, as the trusted grader sees it: a proxy that forwards calls to a sandboxed child.
 
-`IsolatedStudent` implements the proxy contract of `autograder.checks` (`remote = True`,
-attribute access returns forwarding callables, `run_probe`, `problems`), so the same
-`run_checks` grades a submission in-process or isolated.
+`IsolatedStudent` implements the engine's `Student` contract (`autograder.student`:
+`defines`, `call`, `run_probe`, `begin_check`, `problems`, `memo`), so the same
+`run_checks` grades a submission in-process or isolated. Attribute access
+(`student.conv2d(...)`) forwards calls too, for direct use.
 
-Time limits are per check: `watching(exercise)` wraps each check so the budget restarts
-at its beginning; only time spent waiting for the child counts. A function that times
+Time limits are per check: `begin_check` restarts the budget at the beginning of each
+check; only time spent waiting for the child counts. A function that times
 out, runs out of memory or crashes the child costs its time limit once: the child is
 killed, the function's other checks get the same status at once (without running it
 again), and the next function starts a fresh child (the file is loaded again). Garbage
@@ -17,26 +18,18 @@ running is stopped and every later one reports TIMEOUT at once, saying so.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import secrets
 import time
 
 import numpy as np
 
-from autograder.checks import (
-    CRASHED,
-    ERROR,
-    MEMORY,
-    TIMEOUT,
-    ArgumentModified,
-    Exercise,
-    StudentError,
-    Unavailable,
-)
+from autograder.checks import Check, Exercise
 from autograder.errors import GraderError
 from autograder.isolation import protocol
 from autograder.isolation.zygote import ExitInfo, Zygote
+from autograder.outcomes import CRASHED, ERROR, MEMORY, TIMEOUT, ArgumentModified, StudentError, Unavailable
+from autograder.student import Student
 
 FAULTS = (TIMEOUT, MEMORY, CRASHED)  # a function that ended its child so is not run again
 REPLIES = protocol.Limits(max_bytes=80 * 2**20, max_elements=2**24, max_json=4 * 2**20, max_text=64 * 2**10)
@@ -79,7 +72,7 @@ class _Forward:
         return f"<isolated function {self.__name__}>"
 
 
-class IsolatedStudent:
+class IsolatedStudent(Student):
     """A submission loaded in a sandboxed child.
 
     Args:
@@ -91,12 +84,11 @@ class IsolatedStudent:
 
     Attributes:
         problems: what went wrong while loading the file.
+        memo: what checks computed once for this submission (`Context.memo`).
         policy: function -> message, for the functions that break the exercise's policy.
         unreadable: why the file cannot be read at all (empty, binary, too deeply nested), or None.
         sandbox: the protections the child reported having applied (before any student code ran).
     """
-
-    remote = True
 
     def __init__(self, zygote: Zygote, exercise: Exercise, filename: str, source: bytes, budget: Budget):
         self._zygote = zygote
@@ -113,6 +105,7 @@ class IsolatedStudent:
         self._faults: dict[str, Unavailable] = {}  # function -> its TIMEOUT/MEMORY/CRASHED verdict
         self._callables: set[str] = set()
         self.problems: list[str] = []
+        self.memo: dict = {}
         self.policy: dict[str, str] | None = None
         self.functions: dict[str, str] = {}  # anonymised sources, for the class report
         self.unreadable: str | None = None
@@ -124,10 +117,13 @@ class IsolatedStudent:
 
     # -- the contract ----------------------------------------------------------------
 
+    def defines(self, function: str) -> bool:
+        """True when the loaded file defines `function` (when loading failed: each contract function,
+        so that its checks report why)."""
+        return function in self._callables or (self._broken is not None and function in self._exercise.functions)
+
     def __getattr__(self, name: str):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if name in self._callables or (self._broken is not None and name in self._exercise.functions):
+        if not name.startswith("_") and self.defines(name):
             return _Forward(self, name)
         raise AttributeError(name)
 
@@ -142,7 +138,7 @@ class IsolatedStudent:
         }
         return self._answer(function, doc, blobs)
 
-    def run_probe(self, exercise: str, name: str, params: dict):
+    def run_probe(self, name: str, params: dict):
         """Run the exercise's probe `name` with `params`; return its plain data.
 
         A staged probe builds in the student's child, which is then ended, and measures
@@ -203,26 +199,17 @@ class IsolatedStudent:
 
     # -- checks --------------------------------------------------------------------------
 
-    def watching(self, exercise: Exercise) -> Exercise:
-        """A copy of `exercise` whose checks restart this student's time budget when they begin.
+    def begin_check(self, check: Check) -> None:
+        """Restart this student's time budget at the beginning of `check`.
 
         A public check that follows a hidden one also gets a fresh child: whatever the
         student's code kept from a hidden check's inputs (module state, files) is gone
         before anything it does can be shown.
         """
-        view = copy.copy(exercise)
-        view.checks = [dataclasses.replace(c, body=self._timed(c.body, c.hidden)) for c in exercise.checks]
-        return view
-
-    def _timed(self, body, hidden: bool):
-        def timed(ctx):
-            if not hidden and self._saw_hidden:
-                self._fresh()
-            self._saw_hidden = self._saw_hidden or hidden
-            self._left = self._budget.timeout
-            return body(ctx)
-
-        return timed
+        if not check.hidden and self._saw_hidden:
+            self._fresh()
+        self._saw_hidden = self._saw_hidden or check.hidden
+        self._left = self._budget.timeout
 
     def _fresh(self) -> None:
         """End the child before a public check (the next call forks a new one and loads the file again)."""

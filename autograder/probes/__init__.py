@@ -26,7 +26,7 @@ import os
 from typing import Callable
 
 from autograder import plugins
-from autograder.checks import _student_frame
+from autograder.student import student_frame
 
 
 def probes_for(exercise: str) -> dict:
@@ -45,7 +45,7 @@ def student_error(function: str, err: BaseException, during: str = "") -> dict:
     """A student's exception as plain data: type, message, and where in their file."""
     # cleaned before it is cut: a graph error's cause comes after its construction traceback
     return {"function": function, "type": type(err).__name__, "message": readable(str(err), limit=500),
-            "where": _student_frame(err), "during": during}
+            "where": student_frame(err), "during": during}
 
 
 def error_text(err: BaseException) -> str:
