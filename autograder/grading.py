@@ -34,13 +34,14 @@ import time
 from pathlib import Path
 
 import autograder
-from autograder import exercises
+from autograder import exercises, plugins
 from autograder.checks import Exercise
 from autograder.errors import GraderError
 from autograder.isolation.proxy import Budget, IsolatedStudent
 from autograder.isolation.zygote import Zygote
 from autograder.probes import probes_for
 from autograder.reference import load_reference, solution_path
+from autograder.resources import BEHAVIOUR
 from autograder.reports import class_report, gradebook, safe
 from autograder.reports.gradescope import results_json, write_atomic, write_results
 from autograder.reports.html import feedback_page
@@ -54,10 +55,10 @@ class Options:
     """How to grade.
 
     Attributes:
-        timeout: seconds per check (default: 10, or 300 for Keras exercises).
-        memory_mb: memory the student's code may allocate (default: 1024, or 4096 for Keras).
-        jobs: submissions graded at the same time (default: one per CPU; 1 for Keras exercises,
-            whose training uses every core already).
+        timeout: seconds per check (default: the exercise's `Resources.timeout`).
+        memory_mb: memory the student's code may allocate (default: `Resources.memory_mb`).
+        jobs: submissions graded at the same time (default: `Resources.jobs`, else one per CPU).
+        budget: seconds one submission may take in all (default: `Resources.budget`).
         shard: `(index, count)`: grade only the submissions whose name hashes to `index`.
         force: regrade even what is already graded.
         isolation: which protections to use where available (`mounts`, `user`, `landlock`).
@@ -66,17 +67,19 @@ class Options:
     timeout: float | None = None
     memory_mb: int | None = None
     jobs: int | None = None
+    budget: float | None = None
     shard: tuple[int, int] | None = None
     force: bool = False
     isolation: dict = dataclasses.field(default_factory=dict)
 
     def resolved(self, exercise: Exercise) -> "Options":
-        keras = exercise.uses_keras
+        res = exercise.resources
         return dataclasses.replace(
             self,
-            timeout=float(self.timeout or (300.0 if keras else 10.0)),
-            memory_mb=int(self.memory_mb or (4096 if keras else 1024)),
-            jobs=max(int(self.jobs or (1 if keras else os.cpu_count() or 1)), 1),
+            timeout=float(self.timeout or res.timeout),
+            memory_mb=int(self.memory_mb or res.memory_mb),
+            jobs=max(int(self.jobs or res.default_jobs), 1),
+            budget=float(self.budget or res.budget),
         )
 
 
@@ -125,11 +128,15 @@ def grader_version(exercise: Exercise) -> str:
     """A hash of what decides a score: every module of the grader, the data library, the solution.
 
     The whole `autograder` package counts (engine, loader, policy, isolation, checks of
-    every exercise) and `cnnexercises` too (the Keras exercises train on its data), so a
-    change to any of them regrades on resume.
+    every exercise) and `cnnexercises` too (the Keras exercises train on its data), and the
+    checks and probes of a plug-in folder for an exercise that comes from one, so a change
+    to any of them regrades on resume.
     """
     h = hashlib.sha256(autograder.__version__.encode())
     roots = [Path(autograder.__file__).parent]
+    folder = plugins.folder_of(exercises.checks_file(exercise.name))
+    if folder is not None:
+        roots += [folder / "exercises", folder / "probes"]
     spec = importlib.util.find_spec("cnnexercises")
     if spec is not None and spec.submodule_search_locations:
         roots += [Path(p) for p in spec.submodule_search_locations]
@@ -143,7 +150,7 @@ def grader_version(exercise: Exercise) -> str:
 
 def submission_key(exercise: Exercise, sub: Submission, version: str, options: Options) -> str:
     """Same key, same grade: the file's hash, the exercise, the grader version and the limits."""
-    text = f"{exercise.name}|{sub.sha256}|{version}|{options.timeout:g}|{options.memory_mb}"
+    text = f"{exercise.name}|{sub.sha256}|{version}|{options.timeout:g}|{options.memory_mb}|{options.budget:g}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -186,10 +193,10 @@ class Grader:
     def __init__(self, exercise: str, options: Options, hide: list[str], out: str | Path):
         self.exercise = exercises.get(exercise)
         self.options = options.resolved(self.exercise)
-        # A Keras exercise's checks judge what the probes measure and never call the reference;
-        # loading it would import Keras here too: one TensorFlow import per grading process.
-        keras = self.exercise.uses_keras
-        self.reference = _LazyReference(self.exercise.name) if keras else load_reference(self.exercise.name)
+        # Checks that judge behaviour never call the reference; loading it would import what it
+        # imports (Keras: one TensorFlow import per grading process) for nothing.
+        behaviour = self.exercise.resources.oracle == BEHAVIOUR
+        self.reference = _LazyReference(self.exercise.name) if behaviour else load_reference(self.exercise.name)
         self.version = grader_version(self.exercise)
         self.hide = list(hide)
         self.out = Path(out)
@@ -201,12 +208,11 @@ class Grader:
     def zygote(self) -> Zygote:
         if self._zygote is None or not self._zygote.alive():
             probes_for(self.exercise.name)  # fails here, in the grader, if the probes module is broken
-            preload = ["keras"] if self.exercise.uses_keras else []
             cpus = os.cpu_count() or 1
             threads = max(cpus // self.options.jobs, 1) if self.options.jobs > 1 else None  # no oversubscription
             self._zygote = Zygote(
-                self.exercise.name, hide=self.hide + [str(self.out)], preload=preload, threads=threads,
-                **self.options.isolation
+                self.exercise.name, hide=self.hide + [str(self.out)], preload=list(self.exercise.resources.preload),
+                threads=threads, **self.options.isolation,
             )
         return self._zygote
 
@@ -234,12 +240,13 @@ class Grader:
             self.options.timeout,
             self.options.timeout,
             self.options.memory_mb,
-            max_processes=512 if ex.uses_keras else 64,  # TensorFlow's thread pools count
-            max_file_mb=256 if ex.uses_keras else 64,  # a saved model
+            max_processes=ex.resources.max_processes,
+            max_file_mb=ex.resources.max_file_mb,
+            submission=self.options.budget,
         )
         source = path.read_bytes() if data is None else data  # `grade` has read it already, to hash it
         with IsolatedStudent(self.zygote, ex, filename, source, budget) as student:
-            report = Checking(ex, _Opened(student, ex), self.reference).report(hidden=True)
+            report = Checking(ex, _Opened(student), self.reference).report(hidden=True)
         if student.failure is not None:
             raise student.failure
         report.execution_time = time.perf_counter() - start
@@ -314,6 +321,7 @@ class Grader:
             "grader_version": self.version,
             "timeout": self.options.timeout,
             "memory_mb": self.options.memory_mb,
+            "budget": self.options.budget,
             "score": report.score,
             "max_score": report.max_score,
             "sandbox": sandbox,
@@ -334,9 +342,8 @@ def gradescope_document(report: Report) -> dict:
 class _Opened:
     """An isolated student as the pipeline's `Opened`, read live: a respawned child reloads the file."""
 
-    def __init__(self, student: IsolatedStudent, exercise: Exercise):
+    def __init__(self, student: IsolatedStudent):
         self.student = student
-        self.exercise = student.watching(exercise)
 
     policy = property(lambda self: self.student.policy or {})
     problems = property(lambda self: self.student.problems)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from autograder.outcomes import ERROR, CheckFailed
+
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _GRAPH_NOISE = re.compile(r"^\s*(Detected at node|File \"|\[\[|$)")
 
@@ -48,8 +50,8 @@ def hint_for(message: str) -> str:
     return ""
 
 
-def fail_on_error(info: dict, what: str, hint: str = "", not_compiled: str = "", word: str = "during") -> None:
-    """Raise the verdict for an exception the student's code raised inside a probe; else return.
+def error_verdict(info: dict, what: str, hint: str = "", not_compiled: str = "", word: str = "during") -> CheckFailed | None:
+    """The verdict for an exception the student's code raised inside a probe, or None when it raised none.
 
     Args:
         info: the probe's plain reply; its "error" (type, message, where, during) if any.
@@ -58,14 +60,12 @@ def fail_on_error(info: dict, what: str, hint: str = "", not_compiled: str = "",
         not_compiled: the hint when the model was used before `compile()`.
         word: joins what the probe was doing ("during model.fit", "while unfreezing").
 
-    Raises:
-        CheckFailed: with status ERROR, the message cleaned of colour codes and dumps.
+    Returns:
+        A `CheckFailed` with status ERROR, the message cleaned of colour codes and dumps.
     """
-    from autograder.checks import ERROR, CheckFailed
-
     error = info.get("error")
     if not error:
-        return
+        return None
     during = error.get("during")
     detail = f"{error['type']}: {readable(error['message'])}".strip()
     if error.get("where"):
@@ -73,4 +73,4 @@ def fail_on_error(info: dict, what: str, hint: str = "", not_compiled: str = "",
     if not_compiled and "compile()" in error["message"]:
         hint = not_compiled
     hint = hint_for(error["message"]) or hint
-    raise CheckFailed(f"{what} raised an error" + (f" {word} {during}" if during else ""), detail, hint, status=ERROR)
+    return CheckFailed(f"{what} raised an error" + (f" {word} {during}" if during else ""), detail, hint, status=ERROR)

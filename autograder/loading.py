@@ -55,9 +55,6 @@ class StudentFile:
         except AttributeError:
             raise AttributeError(name) from None
 
-    def defines(self, name: str) -> bool:
-        return callable(getattr(self.namespace, name, None))
-
 
 def read_units(path: str | Path) -> list[Unit]:
     """The code of a `.py` file (one unit) or of a notebook's code cells (one unit each)."""

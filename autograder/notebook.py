@@ -35,8 +35,6 @@ from autograder.reports.terminal import format_result
 class _Namespace:
     """Attribute access over a notebook's globals, read at call time (never a stale copy)."""
 
-    problems: list[str] = []
-
     @staticmethod
     def undefined(function: str) -> tuple[str, str]:
         """What a check says when `function` is not defined in the running notebook."""

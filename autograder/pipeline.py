@@ -49,13 +49,11 @@ class Opened:
     """A submission, opened by a front end.
 
     Attributes:
-        student: the student's functions, behind the student contract (`autograder.checks`).
+        student: the student's functions: a `Student` (`autograder.student`) or a namespace.
         policy: function -> why it breaks the exercise's policy; its checks are not run.
         problems: what went wrong while reading the file (a cell that raised, ...).
         unreadable: why the file cannot be read at all (empty, not Python), or None.
         functions: anonymised sources of the graded functions, for the class report.
-        exercise: the exercise as the checks should see it (an isolated student wraps
-            each check to restart its timer); None: the exercise itself.
     """
 
     student: Any = None
@@ -63,7 +61,6 @@ class Opened:
     problems: list[str] = dataclasses.field(default_factory=list)
     unreadable: str | None = None
     functions: dict[str, str] = dataclasses.field(default_factory=dict)
-    exercise: Exercise | None = None
 
 
 def unreadable_result(check: Check, message: str) -> Result:
@@ -113,7 +110,7 @@ class Checking:
         if check.function in opened.policy:
             return Result(check.name, check.function, 0.0, check.points, POLICY,
                           opened.policy[check.function], check.hidden)
-        return run_check(opened.exercise or self.exercise, check, opened.student, self.reference)
+        return run_check(self.exercise, check, opened.student, self.reference)
 
     def report(self, hidden: bool = False, functions: Iterable[str] | None = None) -> Report:
         """Run the checks (the public ones, or all with `hidden`; only `functions`' if given)."""
@@ -122,8 +119,7 @@ class Checking:
         if opened.unreadable is not None:
             report = unloadable(ex, opened.unreadable, hidden, functions)
         else:
-            results = run_checks(opened.exercise or ex, opened.student, self.reference, hidden, functions,
-                                 opened.policy)
+            results = run_checks(ex, opened.student, self.reference, hidden, functions, opened.policy)
             report = Report(ex.name, results, list(opened.problems), functions=dict(opened.functions))
         report.execution_time = time.perf_counter() - start
         return report

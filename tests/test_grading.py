@@ -110,7 +110,8 @@ MESSAGES = {
     "bad_deep_notebook": "within the grader's limits",
 }
 SECRETS = {"AWS_SECRET_ACCESS_KEY": "cnnexFAKEsecret0123456789abcdef", "GITHUB_TOKEN": "ghp_cnnexFAKEtoken42"}
-GUARDED = ["autograder/checks.py", "autograder/loading.py", "autograder/exercises/ex01_convolution.py",
+GUARDED = ["autograder/checks.py", "autograder/context.py", "autograder/running.py", "autograder/student.py",
+           "autograder/loading.py", "autograder/exercises/ex01_convolution.py",
            "solutions/ex01_convolution.py"] + [f"autograder/isolation/{f}" for f in
            ("child.py", "protocol.py", "proxy.py", "sandbox.py", "zygote.py", "landlock.py")]
 

@@ -36,7 +36,7 @@ def test_exploratory_cells_do_not_run(tmp_path):
     student = load(path)
     assert student.double(2) == 4
     assert student.SIZE == 3
-    assert not student.defines("rng")
+    assert not hasattr(student.namespace, "rng")
     assert student.grid == {}
     assert student.problems == []
 
@@ -62,7 +62,7 @@ def test_failing_import_used_by_a_function_is_reported(tmp_path):
     path.write_text("import not_a_real_module as m\n\ndef f():\n    return m.x\n")
     student = load(path)
     assert "ex01.py, line 1: ModuleNotFoundError" in student.problems[0]
-    assert student.defines("f")
+    assert callable(student.f)
 
 
 def test_top_level_calls_never_run_and_exit_in_a_class_body_is_a_problem(tmp_path):
@@ -125,5 +125,5 @@ def test_constants_that_functions_read_are_run_and_exploration_is_not(tmp_path):
     student = load(path)
     assert student.problems == []
     assert np.allclose(student.preprocess(np.zeros((1, 1, 1, 3))), -student.MEAN + 2.0)
-    assert not student.defines("images")  # `images` is only a parameter name inside preprocess
+    assert not hasattr(student.namespace, "images")  # `images` is only a parameter name inside preprocess
     assert student.uses_star().shape == (2,)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 
 import numpy as np
 import pytest
 
-from autograder.checks import ERROR, TIMEOUT, Unavailable
+from autograder.outcomes import ERROR, Unavailable
 from autograder.isolation import protocol
 from autograder.isolation.measuring import Measurer, build_key
 from autograder.isolation.proxy import REPLIES, Budget
@@ -66,8 +67,8 @@ STAGE = staged(_build, _measure, ("input_shape",)).stage
 MODEL = {"model": np.arange(16, dtype=np.uint8)}
 
 
-def _measurer(zygote, timeout=5.0) -> Measurer:
-    return Measurer(zygote, Budget(timeout=timeout), checks=3, limits=REPLIES)
+def _measurer(zygote) -> Measurer:
+    return Measurer(zygote, Budget(timeout=5.0), checks=3, limits=REPLIES)
 
 
 def _key(shape) -> str:
@@ -76,7 +77,7 @@ def _key(shape) -> str:
 
 
 def _value(measurer: Measurer, kept, hidden=False) -> dict:
-    reply, out = measurer.measure("describe", {"x": np.zeros(3)}, kept, hidden)
+    reply, out = measurer.measure("describe", {"x": np.zeros(3)}, kept, hidden, time.monotonic() + 10)
     return protocol.values(reply["value"], out, REPLIES)
 
 
@@ -130,16 +131,14 @@ def test_a_public_check_after_a_hidden_one_gets_a_new_measuring_child():
     assert zygote.finished == [1]
 
 
-def test_a_measurement_that_times_out_ends_its_child_and_the_next_starts_a_new_one():
+def test_a_measurement_past_its_deadline_ends_its_child_and_the_next_starts_a_new_one():
     zygote = FakeZygote("hang")
-    measurer = _measurer(zygote, timeout=0.2)
-    measurer._budget.timeout = -29.5  # the measuring deadline is 30 s + the time limit: 0.5 s here
+    measurer = _measurer(zygote)
     kept = measurer.keep(_key((28, 28, 1)), {}, MODEL, after_hidden=False)
-    with pytest.raises(Unavailable) as caught:
-        measurer.measure("describe", {}, kept, False)
-    assert caught.value.status == TIMEOUT and zygote.finished == [1]
+    with pytest.raises(protocol.Deadline):
+        measurer.measure("describe", {}, kept, False, time.monotonic() + 0.3)
+    assert zygote.finished == [1]
     zygote.behaviour = "answer"
-    measurer._budget.timeout = 5.0
     assert _value(measurer, kept)["child"] == 2
 
 
@@ -152,7 +151,7 @@ def test_a_measuring_child_that_does_not_start_is_the_graders_failure():
     measurer = _measurer(Broken())
     kept = measurer.keep(_key((28, 28, 1)), {}, MODEL, after_hidden=False)
     with pytest.raises(Unavailable) as caught:
-        measurer.measure("describe", {}, kept, False)
+        measurer.measure("describe", {}, kept, False, time.monotonic() + 10)
     assert caught.value.status == ERROR and "sandbox could not be set up" in str(measurer.failure)
 
 

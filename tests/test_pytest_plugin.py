@@ -19,7 +19,7 @@ def test_untouched_notebook_fails_every_check_with_not_implemented(pytester):
     result.stdout.fnmatch_lines(["*[[]NOT_IMPLEMENTED[]] `conv2d` is not implemented yet*"])
     result.stdout.fnmatch_lines(["ex01_convolution: 0/13 points*"])
     result.stdout.no_fnmatch_line("*Traceback*")
-    result.stdout.no_fnmatch_line("*autograder/checks.py*")
+    result.stdout.no_fnmatch_line("*autograder/*.py*")  # no traceback into the engine (context.py, running.py, ...)
 
 
 def test_correct_py_file_with_any_suffix_passes_from_another_folder(pytester):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.checks import Exercise
+from autograder.geometry import pair, same_padding, windows
 
 EXERCISE = Exercise(
     "ex02_pooling",
@@ -29,18 +30,12 @@ NC = ("batch", "channels")
 # A configurable, deliberately plain pooling; each mutant switches on one mistake.
 
 
-def _pair(v):
-    return (int(v), int(v)) if np.isscalar(v) else (int(v[0]), int(v[1]))
-
-
 def _geometry(n, p, s, padding, extra_first=False):
     """(n_out, start of the first window) along one axis."""
-    if padding == "valid":
-        return (n - p) // s + 1, 0
-    out = -(-n // s)
-    total = max((out - 1) * s + p - n, 0)
-    before = total - total // 2 if extra_first else total // 2
-    return out, -before
+    out, start = windows(n, p, s, padding)
+    if padding == "same" and extra_first:
+        return out, -same_padding(n, p, s)[1]
+    return out, start
 
 
 _REDUCE = {
@@ -70,12 +65,12 @@ def _pool(
     strides_swapped=False,
 ):
     x = np.asarray(images)
-    p_h, p_w = _pair(pool_size)
+    p_h, p_w = pair(pool_size)
     if pool_swapped:
         p_h, p_w = p_w, p_h
     if strides is None:
         strides = 1 if strides_none_is_one else (p_h, p_w)
-    s_h, s_w = _pair(strides)
+    s_h, s_w = pair(strides)
     if strides_swapped:
         s_h, s_w = s_w, s_h
     if same_as_valid:
@@ -308,7 +303,7 @@ def _sweep(ctx, function):
         for pool in (1, 2, 3, (2, 3), (3, 1)):
             for strides in (None, 1, 2, (1, 3), (3, 2)):
                 for padding in ("valid", "same"):
-                    p_h, p_w = _pair(pool)
+                    p_h, p_w = pair(pool)
                     if padding == "valid" and (p_h > shape[1] or p_w > shape[2]):
                         continue
                     cases.append((shape, {"pool_size": pool, "strides": strides, "padding": padding}))

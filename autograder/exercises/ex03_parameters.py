@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from autograder.checks import CheckFailed, Exercise
+from autograder.checks import Exercise
+from autograder.geometry import pair
 
 EXERCISE = Exercise(
     "ex03_parameters",
@@ -28,10 +27,6 @@ _DEFAULTS = {
     "average_pooling2d": {"pool_size": 2, "strides": None, "padding": "valid"},
     "dense": {"use_bias": True},
 }
-
-
-def _pair(v):
-    return (int(v), int(v)) if isinstance(v, (int, np.integer)) else (int(v[0]), int(v[1]))
 
 
 def _config(layer):
@@ -68,16 +63,16 @@ def _shape(
     if kind in ("conv2d", "max_pooling2d", "average_pooling2d"):
         h, w, channels = shape
         if kind == "conv2d":
-            k = _pair(c["kernel_size"])
-            s = (1, 1) if conv_ignores_strides else _pair(c["strides"])
+            k = pair(c["kernel_size"])
+            s = (1, 1) if conv_ignores_strides else pair(c["strides"])
             if not conv_keeps_channels:
                 channels = c["filters"]
         else:
-            k = _pair(c["pool_size"])
+            k = pair(c["pool_size"])
             strides = c["strides"]
-            s = _pair(strides if strides is not None else (1 if pool_strides_one else k))
+            s = pair(strides if strides is not None else (1 if pool_strides_one else k))
         padding = "valid" if same_as_valid and c["padding"] == "same" else c["padding"]
-        zeros = (0, 0) if padding in ("valid", "same") or zeros_ignored else _pair(padding)
+        zeros = (0, 0) if padding in ("valid", "same") or zeros_ignored else pair(padding)
         sizes = []
         for n, kk, ss, p in zip((h, w), k, s, zeros):
             n += p if zeros_once else 2 * p
@@ -118,7 +113,7 @@ def _count(
         kind = c["type"]
         bias = not no_bias and (c.get("use_bias", True) or ignores_use_bias)
         if kind == "conv2d":
-            k_h, k_w = _pair(c["kernel_size"])
+            k_h, k_w = pair(c["kernel_size"])
             channels = input_shape[-1] if input_channels_fixed else shape[-1]
             if conv_output_channels:
                 channels = c["filters"]
@@ -129,7 +124,7 @@ def _count(
         elif kind == "batch_normalization":
             total += bn_factor * shape[-1]
         elif kind in ("max_pooling2d", "average_pooling2d") and pooling_params:
-            p_h, p_w = _pair(c["pool_size"])
+            p_h, p_w = pair(c["pool_size"])
             total += p_h * p_w * shape[-1] * shape[-1] + shape[-1]  # as if it were a convolution
         elif kind == "dropout" and dropout_params:
             total += shape[-1] * shape[-1] + shape[-1]  # as if it were a dense layer
@@ -146,7 +141,7 @@ def _conv_mutant(name, hint):
 
 @_conv_mutant("no_bias", "you left out the biases: a Conv2D layer has one bias per filter (when use_bias=True).")
 def conv_no_bias(kernel_size, input_channels, filters, use_bias=True):
-    k_h, k_w = _pair(kernel_size)
+    k_h, k_w = pair(kernel_size)
     return k_h * k_w * input_channels * filters
 
 
@@ -156,7 +151,7 @@ def conv_no_bias(kernel_size, input_channels, filters, use_bias=True):
     "`(kh, kw, C)` with `C` the channels of the *input*: `kh * kw * C * F + F`.",
 )
 def conv_output_channels(kernel_size, input_channels, filters, use_bias=True):
-    k_h, k_w = _pair(kernel_size)
+    k_h, k_w = pair(kernel_size)
     return k_h * k_w * filters * filters + (filters if use_bias else 0)
 
 
@@ -166,13 +161,13 @@ def conv_output_channels(kernel_size, input_channels, filters, use_bias=True):
     "channel): `F` biases, not `C`.",
 )
 def conv_bias_per_input(kernel_size, input_channels, filters, use_bias=True):
-    k_h, k_w = _pair(kernel_size)
+    k_h, k_w = pair(kernel_size)
     return k_h * k_w * input_channels * filters + (input_channels if use_bias else 0)
 
 
 @_conv_mutant("ignores_use_bias", "with use_bias=False there are no biases: add `F` only when use_bias is True.")
 def conv_ignores_use_bias(kernel_size, input_channels, filters, use_bias=True):
-    k_h, k_w = _pair(kernel_size)
+    k_h, k_w = pair(kernel_size)
     return k_h * k_w * input_channels * filters + filters
 
 
@@ -182,7 +177,7 @@ def conv_ignores_use_bias(kernel_size, input_channels, filters, use_bias=True):
     "`kh * kw * C` weights.",
 )
 def conv_no_input_channels(kernel_size, input_channels, filters, use_bias=True):
-    k_h, k_w = _pair(kernel_size)
+    k_h, k_w = pair(kernel_size)
     return k_h * k_w * filters + (filters if use_bias else 0)
 
 
@@ -191,13 +186,13 @@ def conv_no_input_channels(kernel_size, input_channels, filters, use_bias=True):
     "you squared the first kernel size. `kernel_size=(kh, kw)` may be non-square: use `kh * kw`.",
 )
 def conv_square_kernel(kernel_size, input_channels, filters, use_bias=True):
-    k = _pair(kernel_size)[0]
+    k = pair(kernel_size)[0]
     return k * k * input_channels * filters + (filters if use_bias else 0)
 
 
 @_conv_mutant("one_bias", "you added a single bias. There is one bias per filter: `F` of them.")
 def conv_one_bias(kernel_size, input_channels, filters, use_bias=True):
-    k_h, k_w = _pair(kernel_size)
+    k_h, k_w = pair(kernel_size)
     return k_h * k_w * input_channels * filters + (1 if use_bias else 0)
 
 
@@ -433,76 +428,19 @@ for _name, _hint, _flags in _COUNT_MUTANTS:
 # --------------------------------------------------------------------------- helpers
 
 
-def _same_value(got, out):
-    """Exact equality for ints and shapes (a tolerance would hide off-by-one counts)."""
-    if out is None:
-        return got is None
-    if isinstance(out, tuple):
-        return isinstance(got, (tuple, list)) and len(got) == len(out) and all(
-            _is_number(g) and g == o for g, o in zip(got, out)
-        )
-    return _is_number(got) and got == out
-
-
-def _is_number(x):
-    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
-
-
-def _diagnose(ctx, function, got, args):
-    for mutant in ctx.exercise.mutants.get(function, []):
-        try:
-            out = mutant.impl(*args)
-        except Exception:
-            continue
-        if _same_value(got, out):
-            return mutant.diagnosis
-    return ""
-
-
-def _is_int(x):
-    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
-
-
-def _exact(ctx, function, args, what, expected=None):
-    """Call the student's function and compare its answer exactly; diagnose with the mutants."""
-    got = ctx.call(function, *args, what=what)
-    if expected is None:
-        expected = ctx.expected(function, *args)
-    if not _same_value(got, expected):
-        shown = f"{type(got).__name__} {got!r}" if not _is_number(got) and not isinstance(got, tuple) else repr(got)
-        raise CheckFailed(what, f"expected {expected!r}, got {shown}", _diagnose(ctx, function, got, args))
-    if isinstance(expected, tuple):
-        if not isinstance(got, tuple):
-            raise CheckFailed(what, f"expected the tuple {expected!r}, got a {type(got).__name__}", "return a tuple: `tuple(...)` or `(h, w, c)`.")
-        if not all(_is_int(g) for g in got):
-            raise CheckFailed(
-                what,
-                f"expected a tuple of ints, got {tuple(type(g).__name__ for g in got)}",
-                "sizes are ints: use `//` and `int(...)`, not `/`.",
-            )
-    elif not _is_int(got):
-        raise CheckFailed(
-            what,
-            f"expected an int, got {type(got).__name__} {got!r}",
-            "a count is an int: use `*`, `+` and `//`, and `int(...)` if in doubt.",
-        )
-    return got
-
-
 def _counts(ctx, function, cases):
     for args in cases:
-        what = f"{function}({', '.join(repr(a) for a in args)})"
-        _exact(ctx, function, args, what)
+        ctx.exact(function, *args)
 
 
 def _shapes(ctx, cases):
     for input_shape, layer in cases:
-        _exact(ctx, "output_shape", (input_shape, layer), f"output_shape({input_shape!r}, {layer!r})")
+        ctx.exact("output_shape", input_shape, layer)
 
 
 def _network(ctx, input_shape, layers, label, expected=None):
     what = f"count_params({input_shape!r}, {label})"
-    _exact(ctx, "count_params", (input_shape, layers), what, expected)
+    ctx.exact("count_params", input_shape, layers, what=what, expected=expected)
 
 
 def conv(filters, kernel_size, **kwargs):

@@ -11,7 +11,7 @@ Decisions (documented for students in the notebook):
   with `from_logits=False`, or logits with `from_logits=True`. This is decided by
   behaviour: the model's outputs are probabilities when every row is non-negative and
   sums to 1, and the compiled loss is evaluated on fixed outputs and compared with the
-  cross-entropy computed here.
+  cross-entropy the grader computes (`autograder.keras_verdicts`).
 - "Convolution and downsampling": at least one 2D convolution, and the feature maps
   shrink somewhere: a pooling layer (max, average or global) or a convolution with a
   stride above 1. `Conv2D(activation="relu")` and `Conv2D` + `ReLU` are the same here.
@@ -32,14 +32,15 @@ import functools
 import numpy as np
 
 from autograder.checks import CheckFailed, Exercise
-from autograder.keras_errors import fail_on_error
+from autograder.keras_verdicts import check_compiled, check_loss, describe_classifier
 from autograder.probes import probes_for
+from autograder.resources import KERAS
 
 EXERCISE = Exercise(
     "ex04_keras_cnn",
     "A CNN in Keras: build, compile and train it on digits",
     ["build_cnn"],
-    uses_keras=True,
+    resources=KERAS,
 )
 EXERCISE.probes.update(probes_for(EXERCISE.name))
 
@@ -180,10 +181,6 @@ def no_accuracy_metric(input_shape=(28, 28, 1), num_classes=10):
     return model
 
 
-def _hint(name: str) -> str:
-    return EXERCISE.diagnosis("build_cnn", name)
-
-
 # --------------------------------------------------------------------------- helpers
 
 
@@ -191,64 +188,9 @@ def _signature(input_shape, num_classes) -> str:
     return f"build_cnn(input_shape={tuple(input_shape)}, num_classes={num_classes})"
 
 
-def _fail_on_error(info: dict, what: str, hint: str = "") -> None:
-    """Turn an exception the student's code raised inside a probe into a verdict."""
-    fail_on_error(info, what, hint, not_compiled=_hint("not_compiled"))
-
-
-def _fixtures(rng: np.random.Generator, input_shape, num_classes, batch=6):
-    """Inputs, integer labels, and fixed probability / logit outputs for the loss."""
-    x = rng.uniform(0.0, 1.0, size=(batch, *input_shape)).astype(np.float32)
-    labels = rng.permutation(np.arange(batch) % num_classes).astype(np.int64)
-    probs = rng.dirichlet(np.full(num_classes, 0.3), size=batch).astype(np.float32)  # peaked rows
-    probs = np.clip(probs, 1e-3, None)
-    probs = (probs / probs.sum(axis=1, keepdims=True)).astype(np.float32)
-    logits = (3.0 * rng.standard_normal((batch, num_classes))).astype(np.float32)
-    return x, labels, probs, logits
-
-
 def _describe(ctx, input_shape=GRADING_SHAPE, num_classes=GRADING_CLASSES, batch=6) -> dict:
-    ctx.student_function("build_cnn")
-    x, labels, probs, logits = _fixtures(ctx.rng, input_shape, num_classes, batch)
-    info = ctx.run_probe(
-        "describe",
-        input_shape=list(input_shape),
-        num_classes=num_classes,
-        x=x,
-        labels=labels,
-        probs=probs,
-        logits=logits,
-        seed=SEED,
-    )
-    what = _signature(input_shape, num_classes)
-    _fail_on_error(info, what)
-    if not info.get("is_model"):
-        raise CheckFailed(
-            what,
-            f"expected a keras.Model, got {info.get('type')}",
-            "build the layers into `keras.Sequential([...])` (or a functional `keras.Model`), "
-            "compile it, and `return` it.",
-        )
-    info["fixtures"] = {"labels": labels, "probs": probs, "logits": logits}
-    return info
-
-
-def _is_probabilities(outputs: np.ndarray) -> bool:
-    return bool(np.all(outputs >= -1e-6) and np.allclose(outputs.sum(axis=-1), 1.0, atol=1e-3))
-
-
-def _cross_entropy_probs(probs, labels):
-    return float(np.mean(-np.log(np.clip(probs[np.arange(len(labels)), labels], 1e-7, 1.0))))
-
-
-def _cross_entropy_logits(logits, labels):
-    top = logits.max(axis=1, keepdims=True)
-    log_z = np.log(np.exp(logits - top).sum(axis=1)) + top[:, 0]  # (B,)
-    return float(np.mean(log_z - logits[np.arange(len(labels)), labels]))
-
-
-def _close(value, expected) -> bool:
-    return isinstance(value, float) and bool(np.isclose(value, expected, rtol=1e-3, atol=1e-3))
+    return describe_classifier(ctx, "build_cnn", _signature(input_shape, num_classes), input_shape, num_classes,
+                               batch, SEED)
 
 
 @functools.lru_cache(maxsize=1)
@@ -270,22 +212,7 @@ def grading_data():
 
 @EXERCISE.check("build_cnn: returns a compiled keras.Model with the accuracy metric", points=1)
 def _(ctx):
-    info = _describe(ctx)
-    what = _signature(GRADING_SHAPE, GRADING_CLASSES)
-    if not info["compiled"] or info["optimizer"] is None:
-        raise CheckFailed(f"{what} returns a compiled model", "the model is not compiled", _hint("not_compiled"))
-    if info["loss"]["name"] is None:
-        raise CheckFailed(
-            f"{what} returns a compiled model",
-            "compiled without a loss",
-            "pass `loss='sparse_categorical_crossentropy'` to `compile`.",
-        )
-    if not any("acc" in name.lower() for name in info["metrics"]):
-        raise CheckFailed(
-            f"{what} is compiled with metrics=['accuracy']",
-            f"metrics: {info['metrics'] or 'none'}",
-            _hint("no_accuracy_metric"),
-        )
+    check_compiled(ctx, _describe(ctx), _signature(GRADING_SHAPE, GRADING_CLASSES))
 
 
 def _output_shape(ctx, input_shape, num_classes, batch):
@@ -300,7 +227,7 @@ def _output_shape(ctx, input_shape, num_classes, batch):
         got = tuple(outputs.shape)
         hint = ""
         if len(got) == 2 and got[1] != num_classes:
-            hint = _hint("ten_output_units") if got[1] == 10 else (
+            hint = ctx.diagnosis("ten_output_units") if got[1] == 10 else (
                 "give the last Dense layer `num_classes` units."
             )
         elif len(got) > 2:
@@ -328,50 +255,7 @@ def _(ctx):
 @EXERCISE.check("build_cnn: the loss matches the output layer and integer labels", points=2)
 def _(ctx):
     info = _describe(ctx, (36, 32, 3), 7)
-    what = f"{_signature((36, 32, 3), 7)}: loss {info['loss']['name']!r} on the model's outputs"
-    if not info["compiled"] or info["loss"]["name"] is None:
-        raise CheckFailed(what, "the model is not compiled with a loss", _hint("not_compiled"))
-    outputs = info.get("outputs")
-    if outputs is None or outputs.ndim != 2:
-        raise CheckFailed(what, "the model's output is not (batch, classes)", "fix the output shape first.")
-    fx = info["fixtures"]
-    values = info["loss_values"]
-    probabilities = _is_probabilities(outputs)
-    kind = "probabilities" if probabilities else "logits"
-    expected = (
-        _cross_entropy_probs(fx["probs"], fx["labels"])
-        if probabilities
-        else _cross_entropy_logits(fx["logits"], fx["labels"])
-    )
-    got = values.get(f"{kind}/integer")
-    described = (
-        "rows of the output are probabilities (non-negative, sum to 1)"
-        if probabilities
-        else "rows of the output are logits (not probabilities)"
-    )
-    if _close(got, expected):
-        if probabilities and info["loss"]["from_logits"]:
-            raise CheckFailed(what, f"{described}, but the loss has from_logits=True",
-                              _hint("softmax_with_from_logits"))
-        return
-    detail = (
-        f"{described}; the compiled loss on fixed {kind} with integer labels should be their "
-        f"cross-entropy, {expected:.4f}, got "
-        + (f"{got:.4f}" if isinstance(got, float) else f"an error:\n{got}")
-    )
-    one_hot = values.get(f"{kind}/one_hot")
-    if not isinstance(got, float) and _close(one_hot, expected):
-        hint = _hint("categorical_with_integer_labels")
-    elif probabilities and _close(got, _cross_entropy_logits(fx["probs"], fx["labels"])):
-        hint = _hint("softmax_with_from_logits")
-    elif not probabilities and info["loss"]["from_logits"] is False:
-        hint = _hint("logits_without_from_logits")
-    else:
-        hint = (
-            "use the cross-entropy for integer labels: 'sparse_categorical_crossentropy' for a "
-            "softmax output, `SparseCategoricalCrossentropy(from_logits=True)` for logits."
-        )
-    raise CheckFailed(what, detail, hint)
+    check_loss(ctx, info, f"{_signature((36, 32, 3), 7)}: loss {info['loss']['name']!r} on the model's outputs")
 
 
 def _require_convolution(ctx, what: str) -> None:
@@ -384,7 +268,7 @@ def _require_convolution(ctx, what: str) -> None:
         raise CheckFailed(
             what,
             "your model has no convolution: this check counts only for a CNN",
-            _hint("dense_only"),
+            ctx.diagnosis("dense_only"),
         )
 
 
@@ -396,7 +280,7 @@ def _(ctx):
     summary = ", ".join(layer["class"] for layer in layers) or "none"
     convs = [layer for layer in layers if layer["kind"] == "conv"]
     if not convs:
-        raise CheckFailed(f"{what} include a 2D convolution", f"layers: {summary}", _hint("dense_only"))
+        raise CheckFailed(f"{what} include a 2D convolution", f"layers: {summary}", ctx.diagnosis("dense_only"))
     downsamples = [
         layer
         for layer in layers
@@ -406,7 +290,7 @@ def _(ctx):
         raise CheckFailed(
             f"{what} include a downsampling step (pooling, or a convolution with strides > 1)",
             f"layers: {summary}",
-            _hint("no_downsampling"),
+            ctx.diagnosis("no_downsampling"),
         )
 
 
@@ -423,7 +307,7 @@ def _(ctx):
             "units, or use GlobalAveragePooling2D instead of Flatten."
         )
         if not any(layer["kind"] in ("pool", "global_pool") for layer in info["layers"]):
-            hint = _hint("no_downsampling")
+            hint = ctx.diagnosis("no_downsampling")
         raise CheckFailed(
             f"{_signature(GRADING_SHAPE, GRADING_CLASSES)}.count_params() <= {PARAMETER_BUDGET:,}",
             f"got {params:,} parameters",
@@ -436,7 +320,7 @@ def _(ctx):
     points=3,
 )
 def _(ctx):
-    ctx.student_function("build_cnn")
+    ctx.require("build_cnn")
     _require_convolution(ctx, f"{_signature(GRADING_SHAPE, GRADING_CLASSES)} trained for {EPOCHS} epochs")
     (x_train, y_train), (x_test, y_test) = grading_data()
     info = ctx.run_probe(
@@ -454,7 +338,7 @@ def _(ctx):
         f"{_signature(GRADING_SHAPE, GRADING_CLASSES)} trained for {EPOCHS} epochs "
         f"(batch size {BATCH_SIZE}) on {len(x_train)} digits"
     )
-    _fail_on_error(
+    ctx.fail_on_error(
         info,
         what,
         "the other checks of `build_cnn` say what to fix first (a loss that does not take "

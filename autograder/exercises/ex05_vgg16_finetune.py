@@ -21,15 +21,15 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.checks import ERROR, CheckFailed, Exercise
-from autograder.keras_errors import fail_on_error
 from autograder.probes import probes_for
+from autograder.resources import KERAS
 
 EXERCISE = Exercise(
     "ex05_vgg16_finetune",
     "Transfer learning: VGG16 preprocessing, a frozen base, fine-tuning block 5",
     ["vgg16_preprocess", "build_vgg16_classifier", "unfreeze_top_block"],
     numpy_only=["vgg16_preprocess"],
-    uses_keras=True,
+    resources=KERAS,
 )
 EXERCISE.probes.update(probes_for(EXERCISE.name))
 
@@ -227,13 +227,7 @@ def learning_rate_ignored(model, learning_rate=1e-5):
     return model
 
 
-def _hint(function: str, name: str) -> str:
-    return EXERCISE.diagnosis(function, name)
-
-
 # --------------------------------------------------------------------------- helpers
-
-_shared: dict = {"student": None, "runs": {}}
 
 
 def _fixtures():
@@ -245,32 +239,15 @@ def _fixtures():
 
 
 def _probe(ctx, name: str, **params):
-    """Run a probe once per submission and parameters; later checks reuse its data.
+    """Run a probe once per submission and parameters (`ctx.memo`); later checks reuse its data."""
 
-    Only successful runs are kept, and only for the submission being graded (a new
-    student object starts afresh), so a check never sees another submission's data.
-    """
-    if _shared["student"] is not ctx.student:
-        _shared["student"], _shared["runs"] = ctx.student, {}
-    key = (name, tuple(sorted(params.items())))
-    if key not in _shared["runs"]:
+    def run():
         x, labels = _fixtures()
         extra = {"labels": labels} if name != "base_input" else {}
-        _shared["runs"][key] = ctx.run_probe(
-            name,
-            num_classes=NUM_CLASSES,
-            input_shape=list(INPUT_SHAPE),
-            x=x,
-            seed=SEED,
-            **extra,
-            **params,
-        )
-    return _shared["runs"][key]
+        return ctx.run_probe(name, num_classes=NUM_CLASSES, input_shape=list(INPUT_SHAPE), x=x, seed=SEED,
+                             **extra, **params)
 
-
-def _fail_on_error(info: dict, what: str) -> None:
-    """Turn an exception the student's code raised inside a probe into a verdict."""
-    fail_on_error(info, what, word="while")
+    return ctx.memo((name, tuple(sorted(params.items()))), run)
 
 
 _BUILD = f"build_vgg16_classifier({NUM_CLASSES}, input_shape={INPUT_SHAPE}, weights=None)"
@@ -278,7 +255,7 @@ _BUILD = f"build_vgg16_classifier({NUM_CLASSES}, input_shape={INPUT_SHAPE}, weig
 
 def _model_info(ctx, info: dict, what: str) -> dict:
     """Fail unless the probe saw a compiled keras.Model holding the "vgg16" sub-model."""
-    _fail_on_error(info, what)
+    ctx.fail_on_error(info, what, word="while")
     if not info.get("is_model"):
         raise CheckFailed(what, f"expected a keras.Model, got {info.get('type')}", "return the model.")
     if not info.get("base_found") or not info.get("base_is_model", True):
@@ -292,18 +269,18 @@ def _model_info(ctx, info: dict, what: str) -> dict:
 
 
 def _build_info(ctx) -> dict:
-    ctx.student_function("build_vgg16_classifier")
+    ctx.require("build_vgg16_classifier")
     return _model_info(ctx, _probe(ctx, "after_build"), _BUILD)
 
 
 def _unfreeze_info(ctx, learning_rate) -> dict:
     """The probe's data for `unfreeze_top_block` on a frozen VGG16 classifier the probe builds
     itself (so these checks do not depend on the student's `build_vgg16_classifier`)."""
-    ctx.student_function("unfreeze_top_block")
+    ctx.require("unfreeze_top_block")
     argument = "" if learning_rate is None else f", learning_rate={learning_rate:g}"
     what = f"unfreeze_top_block(model{argument}) on a frozen VGG16 classifier {INPUT_SHAPE}"
     info = _probe(ctx, "after_unfreeze", learning_rate=learning_rate)
-    _fail_on_error(info, what)
+    ctx.fail_on_error(info, what, word="while")
     if info.get("returned") != info.get("type"):
         raise CheckFailed(
             what,
@@ -403,7 +380,7 @@ def _(ctx):
         raise CheckFailed(
             f"{_BUILD}: trainable weights",
             f"{len(base_trainable)} VGG16 weights are trainable: {_listing(base_trainable)}",
-            _hint("build_vgg16_classifier", "base_not_frozen"),
+            EXERCISE.diagnosis("build_vgg16_classifier", "base_not_frozen"),
         )
     if not any(t and p == "head" for p, t in zip(parts, trainable)):
         raise CheckFailed(f"{_BUILD}: trainable weights", "no weight is trainable",
@@ -423,7 +400,7 @@ def _(ctx):
         raise CheckFailed(
             f"{_BUILD}: VGG16's weights after one training step",
             f"{len(moved)} of {sum(p != 'head' for p in parts)} changed: {_listing(moved)}",
-            _hint("build_vgg16_classifier", "base_not_frozen"),
+            EXERCISE.diagnosis("build_vgg16_classifier", "base_not_frozen"),
         )
     if not any(c and p == "head" for p, c in zip(parts, changed)):
         raise CheckFailed(
@@ -435,7 +412,7 @@ def _(ctx):
 
 @EXERCISE.check("build_vgg16_classifier: takes raw 0-255 RGB and applies VGG16's preprocessing once", points=2)
 def _(ctx):
-    ctx.student_function("build_vgg16_classifier")
+    ctx.require("build_vgg16_classifier")
     x, _ = _fixtures()
     info = _probe(ctx, "base_input")
     _model_info(ctx, {"base_is_model": True, **info}, _BUILD)
@@ -448,8 +425,8 @@ def _(ctx):
     if seen.shape == expected.shape and np.allclose(seen, expected, rtol=1e-5, atol=1e-2):
         return
     candidates = [
-        (np.asarray(x, dtype=np.float64), _hint("build_vgg16_classifier", "preprocessing_missing")),
-        (caffe(caffe(x)), _hint("build_vgg16_classifier", "preprocessing_twice")),
+        (np.asarray(x, dtype=np.float64), EXERCISE.diagnosis("build_vgg16_classifier", "preprocessing_missing")),
+        (caffe(caffe(x)), EXERCISE.diagnosis("build_vgg16_classifier", "preprocessing_twice")),
     ] + [
         (mutant.impl(x.copy()), mutant.diagnosis)
         for mutant in EXERCISE.mutants["vgg16_preprocess"]
@@ -481,7 +458,7 @@ def _(ctx):
         raise CheckFailed(
             "unfreeze_top_block: trainable weights",
             f"{len(early)} weights of blocks 1-4 are trainable: {_listing(early)}",
-            _hint("unfreeze_top_block", "everything_unfrozen"),
+            EXERCISE.diagnosis("unfreeze_top_block", "everything_unfrozen"),
         )
     frozen5 = _names(info, [not t and p == "block5" for p, t in zip(parts, trainable)])
     if frozen5:
@@ -501,20 +478,20 @@ def _(ctx):
 def _(ctx):
     info = _unfreeze_info(ctx, FINE_TUNE_RATE)
     what = "unfreeze_top_block(model) then model.fit(...)"
-    changed = _step(info, what, _hint("unfreeze_top_block", "not_recompiled"))
+    changed = _step(info, what, EXERCISE.diagnosis("unfreeze_top_block", "not_recompiled"))
     parts = info["weights"]["parts"]
     early = _names(info, [c and p in ("block1", "block2", "block3", "block4", "base") for p, c in zip(parts, changed)])
     if early:
         raise CheckFailed(
             f"{what}: blocks 1-4 after one step",
             f"{len(early)} weights changed: {_listing(early)}",
-            _hint("unfreeze_top_block", "everything_unfrozen"),
+            EXERCISE.diagnosis("unfreeze_top_block", "everything_unfrozen"),
         )
     still = _names(info, [not c and p == "block5" for p, c in zip(parts, changed)])
     if still:
         trainable = dict(zip(info["weights"]["names"], info["weights"]["trainable"]))
         hint = (
-            _hint("unfreeze_top_block", "not_recompiled")
+            EXERCISE.diagnosis("unfreeze_top_block", "not_recompiled")
             if all(trainable[n] for n in still)
             else _BLOCK5_FROZEN
         )
@@ -533,13 +510,13 @@ def _learning_rate(ctx, learning_rate):
     what = f"unfreeze_top_block(model{argument}): the optimizer's learning rate"
     learning_rate = DEFAULT_RATE if learning_rate is None else learning_rate
     if got is None:
-        raise CheckFailed(what, "the model has no optimizer", _hint("unfreeze_top_block", "not_recompiled"))
+        raise CheckFailed(what, "the model has no optimizer", EXERCISE.diagnosis("unfreeze_top_block", "not_recompiled"))
     if not np.isclose(got, learning_rate, rtol=1e-4, atol=0):
-        hint = _hint("unfreeze_top_block", "learning_rate_ignored")
+        hint = EXERCISE.diagnosis("unfreeze_top_block", "learning_rate_ignored")
         if np.isclose(got, 1e-3, rtol=1e-4) and info["step"].get("changed") is not None:
             parts, changed = info["weights"]["parts"], info["step"]["changed"]
             if not any(c and p == "block5" for p, c in zip(parts, changed)):
-                hint = _hint("unfreeze_top_block", "not_recompiled")
+                hint = EXERCISE.diagnosis("unfreeze_top_block", "not_recompiled")
         raise CheckFailed(what, f"expected {learning_rate:g}, got {got:g}", hint)
 
 

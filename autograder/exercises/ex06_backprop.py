@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.checks import ERROR, CheckFailed, Exercise, as_array, compare_arrays, format_shape, matches, signature
+from autograder.checks import CheckFailed, Exercise, as_array, compare_arrays, format_shape, matches, signature
+from autograder.geometry import pads, pair, windows
 from autograder.probes import probes_for
 from autograder.probes.ex06_backprop import FUNCTIONS, function
 
@@ -48,26 +49,12 @@ SOBEL = np.array([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]])[:, :, N
 # Deliberately plain loops, independent of the reference; each mutant switches on one mistake.
 
 
-def _pair(v):
-    return (int(v), int(v)) if np.isscalar(v) else (int(v[0]), int(v[1]))
-
-
-def _pads(n, k, s, padding, axis):
-    if padding == "valid":
-        return 0, 0
-    if padding == "same":
-        total = max((-(-n // s) - 1) * s + k - n, 0)
-        return total // 2, total - total // 2
-    p = _pair(padding)[axis]
-    return p, p
-
-
 def _conv(images, kernel, strides=1, padding="valid"):
     """The forward pass, one output position at a time."""
     x = np.asarray(images, dtype=float)
     k = np.asarray(kernel, dtype=float)
-    (sh, sw), (kh, kw) = _pair(strides), k.shape[:2]
-    x = np.pad(x, ((0, 0), _pads(x.shape[1], kh, sh, padding, 0), _pads(x.shape[2], kw, sw, padding, 1), (0, 0)))
+    (sh, sw), (kh, kw) = pair(strides), k.shape[:2]
+    x = np.pad(x, ((0, 0), pads(x.shape[1], kh, sh, padding, 0), pads(x.shape[2], kw, sw, padding, 1), (0, 0)))
     out = np.zeros((x.shape[0], (x.shape[1] - kh) // sh + 1, (x.shape[2] - kw) // sw + 1, k.shape[3]))
     for i in range(out.shape[1]):
         for j in range(out.shape[2]):
@@ -77,9 +64,9 @@ def _conv(images, kernel, strides=1, padding="valid"):
 
 def _conv_shape(images_shape, kernel_shape, strides, padding):
     """`(N, H_out, W_out, F)` of `conv2d`."""
-    (n, h, w, _), (kh, kw, _, f), (sh, sw) = images_shape, kernel_shape, _pair(strides)
-    return (n, (h + sum(_pads(h, kh, sh, padding, 0)) - kh) // sh + 1,
-            (w + sum(_pads(w, kw, sw, padding, 1)) - kw) // sw + 1, f)
+    (n, h, w, _), (kh, kw, _, f), (sh, sw) = images_shape, kernel_shape, pair(strides)
+    return (n, (h + sum(pads(h, kh, sh, padding, 0)) - kh) // sh + 1,
+            (w + sum(pads(w, kw, sw, padding, 1)) - kw) // sw + 1, f)
 
 
 def _conv_backward(
@@ -100,9 +87,9 @@ def _conv_backward(
     g_all = np.asarray(d_out, dtype=float)
     x = np.asarray(images, dtype=float)
     k = np.asarray(kernel, dtype=float)
-    (sh, sw), (kh, kw) = _pair(strides), k.shape[:2]
+    (sh, sw), (kh, kw) = pair(strides), k.shape[:2]
     n, h, w, _ = x.shape
-    (top, bottom), (left, right) = _pads(h, kh, sh, padding, 0), _pads(w, kw, sw, padding, 1)
+    (top, bottom), (left, right) = pads(h, kh, sh, padding, 0), pads(w, kw, sw, padding, 1)
     x = np.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0)))
     k_back = k[::-1, ::-1] if flip else k
     k_back = np.swapaxes(k_back, 0, 1) if transpose else k_back
@@ -194,23 +181,16 @@ for _name, (_hint, _flags) in _CONV_MUTANTS.items():
     EXERCISE.mutant("conv2d_backward", _hint, name=_name)(_conv_mutant(_flags))
 
 
-def _pool_geometry(n, p, s, padding):
-    if padding == "valid":
-        return (n - p) // s + 1, 0
-    out = -(-n // s)
-    return out, -(max((out - 1) * s + p - n, 0) // 2)
-
-
 def _pool_backward(
     d_out, images, pool_size=2, strides=None, padding="valid", spread="max", overwrite=False, ignore_stride=False
 ):
     g = np.asarray(d_out, dtype=float)
     x = np.asarray(images, dtype=float)
-    ph, pw = _pair(pool_size)
-    sh, sw = _pair(strides if strides is not None else (ph, pw))
+    ph, pw = pair(pool_size)
+    sh, sw = pair(strides if strides is not None else (ph, pw))
     n, h, w, c = x.shape
-    out_h, start_h = _pool_geometry(h, ph, sh, padding)
-    out_w, start_w = _pool_geometry(w, pw, sw, padding)
+    out_h, start_h = windows(h, ph, sh, padding)
+    out_w, start_w = windows(w, pw, sw, padding)
     d = np.zeros_like(x)
     for i in range(out_h):
         for j in range(out_w):
@@ -341,7 +321,7 @@ def _x_not_restored(f, x, eps=1e-5):
 def _fit(images, targets, kernel_size, steps=200, learning_rate=0.1, seed=0, direction=-1.0, fixed_rate=None,
          sum_loss=False):
     x = np.asarray(images, dtype=float)
-    kh, kw = _pair(kernel_size)
+    kh, kw = pair(kernel_size)
     kernel = 0.1 * np.random.default_rng(seed).standard_normal((kh, kw, x.shape[3], 1))
     rate = learning_rate if fixed_rate is None else fixed_rate
     with np.errstate(all="ignore"):  # the diverging mutants overflow
@@ -382,10 +362,6 @@ for _name, (_hint, _flags) in _FIT_MUTANTS.items():
     EXERCISE.mutant("fit_kernel", _hint, name=_name)(_fit_mutant(_flags))
 
 
-def _hint(function: str, name: str) -> str:
-    return EXERCISE.diagnosis(function, name)
-
-
 # --------------------------------------------------------------------------- conv2d_backward
 
 
@@ -413,14 +389,8 @@ def _conv_case(ctx, images_shape, kernel_shape, strides=1, padding="valid", expe
 
 
 def _diagnose_part(ctx, got, part, args, kwargs):
-    for mutant in EXERCISE.mutants["conv2d_backward"]:
-        try:
-            out = mutant.impl(*args, **kwargs)
-        except Exception:
-            continue
-        if matches(got, out[part]):
-            return mutant.diagnosis
-    return ""
+    """The mutant whose gradient number `part` (0 images, 1 kernel, 2 bias) is the student's."""
+    return ctx.diagnose("conv2d_backward", got, args, kwargs, same=lambda got, out: matches(got, out[part]))
 
 
 @EXERCISE.check("conv2d_backward: valid padding, stride 1, a batch of several channels and filters", points=2)
@@ -491,9 +461,9 @@ def _permutation(ctx, shape):
 
 def _pooled_shape(shape, pool_size=2, strides=None, padding="valid"):
     """`(N, H_out, W_out, C)` of max pooling `shape`."""
-    pools = _pair(pool_size)
-    steps = _pair(strides) if strides is not None else pools
-    h_w = [_pool_geometry(n, p, s, padding)[0] for n, p, s in zip(shape[1:3], pools, steps)]
+    pools = pair(pool_size)
+    steps = pair(strides) if strides is not None else pools
+    h_w = [windows(n, p, s, padding)[0] for n, p, s in zip(shape[1:3], pools, steps)]
     return (shape[0], *h_w, shape[3])
 
 
@@ -545,14 +515,11 @@ def _(ctx):
 
 def _gradient_case(ctx, name, shape, eps, params, exact=False):
     """Run the student's numerical_gradient on the table's function `name`; compare and diagnose."""
-    ctx.student_function("numerical_gradient")
+    ctx.require("numerical_gradient")
     x = ctx.rng.standard_normal(shape)
     info = ctx.run_probe("numerical_gradient_of", f_name=name, x=x, eps=eps, params=params)
     what = f"numerical_gradient(f, x {shape}, eps={eps:g}) with f(x) = {name.replace('_', ' ')}"
-    error = info.get("error")
-    if error:
-        detail = f"{error['type']}: {error['message']}".strip() + (f"\n{error['where']}" if error.get("where") else "")
-        raise CheckFailed(f"{what} raised an error", detail, status=ERROR)
+    ctx.fail_on_error(info, what)
     got = info.get("gradient")
     if got is None:
         raise CheckFailed(what, f"expected an ndarray of shape {shape}, got {info.get('type')}",
@@ -564,17 +531,14 @@ def _gradient_case(ctx, name, shape, eps, params, exact=False):
     rtol, atol = (1e-6, 1e-8) if exact else (1e-7, 1e-9)
     problem = compare_arrays(got, expected, None, rtol, atol)
     if problem is not None:
-        hint = ""
-        for mutant in EXERCISE.mutants["numerical_gradient"]:
-            if mutant.name != "x_not_restored" and matches(got, mutant.impl(f, x.copy(), eps), 1e-7, 1e-9):
-                hint = mutant.diagnosis
-                break
+        hint = ctx.diagnose_all("numerical_gradient", [((f, x, eps), {}, got)], skip=("x_not_restored",),
+                                same=lambda got, out: matches(got, out, 1e-7, 1e-9))
         if got.shape == expected.shape:  # finite differences differ in late digits: say by how much
             problem += f"\nlargest difference {np.max(np.abs(got - expected)):.2g} (tolerance {rtol:g} relative)"
         raise CheckFailed(what, problem, hint)
     if info.get("x_changed"):
         raise CheckFailed(f"{what} leaves `x` unchanged", "the caller's `x` was changed",
-                          _hint("numerical_gradient", "x_not_restored"))
+                          ctx.diagnosis("x_not_restored"))
 
 
 @EXERCISE.check("numerical_gradient: central differences of a smooth function", points=2)
@@ -616,7 +580,7 @@ def _fit_call(ctx, images, targets, kernel_size, expected_shape, **kwargs):
         raise CheckFailed(what, f"expected a kernel of shape {format_shape(expected_shape, KERNEL)}, got {got_shape}",
                           "return the kernel, `(kh, kw, C, 1)`.")
     if not np.all(np.isfinite(got)):
-        raise CheckFailed(what, "the kernel holds NaN or infinity: gradient descent diverged", _hint("fit_kernel", "sum_not_mean"))
+        raise CheckFailed(what, "the kernel holds NaN or infinity: gradient descent diverged", ctx.diagnosis("sum_not_mean"))
     return np.asarray(got, dtype=float), what
 
 
@@ -629,7 +593,7 @@ def _recovers(ctx, shape, true_kernel):
     if problem is not None:
         hint = ""
         if _mse(images, got, targets) > _mse(images, start, targets):
-            hint = _hint("fit_kernel", "uphill")
+            hint = ctx.diagnosis("uphill")
         raise CheckFailed(f"{what} recovers the kernel that made the targets (within 1e-3)", problem, hint)
 
 
@@ -654,7 +618,7 @@ def _(ctx):
         raise CheckFailed(
             f"{what} returns the starting kernel (the one of steps=0)",
             f"the kernel moved by up to {np.max(np.abs(frozen - start)):.4g}",
-            _hint("fit_kernel", "ignores_learning_rate"),
+            ctx.diagnosis("ignores_learning_rate"),
         )
 
 
@@ -670,7 +634,7 @@ def _(ctx):
         raise CheckFailed(
             "fit_kernel(steps=0, 1, 5, learning_rate=0.01): the mean squared error goes down",
             "losses: " + ", ".join(f"{v:.6g}" for v in losses),
-            _hint("fit_kernel", "uphill") if losses[-1] > losses[0] else
+            ctx.diagnosis("uphill") if losses[-1] > losses[0] else
             "each step must follow `-d_kernel`, the gradient of the mean squared error.",
         )
 

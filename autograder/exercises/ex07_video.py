@@ -2,8 +2,8 @@
 
 Everything that touches the live model runs in the probes (`autograder/probes/
 ex07_video.py`), which return plain data; the checks here judge that data and never
-import Keras. They are built like ex04's (describe, then train and predict) and share its
-helpers for the loss and the outputs.
+import Keras. They are built like ex04's (describe, then train and predict) and share the
+engine's verdicts on a compiled classifier (`autograder.keras_verdicts`).
 
 Decisions (documented for students in the notebook):
 - `conv3d_params` is compared with the formula `kt * kh * kw * C * F + F`, which the
@@ -37,22 +37,16 @@ import functools
 import numpy as np
 
 from autograder.checks import CheckFailed, Exercise
-from autograder.exercises.ex04_keras_cnn import (
-    _close,
-    _cross_entropy_logits,
-    _cross_entropy_probs,
-    _fixtures,
-    _is_probabilities,
-)
-from autograder.keras_errors import fail_on_error
+from autograder.keras_verdicts import check_compiled, check_loss, describe_classifier
 from autograder.probes import probes_for
+from autograder.resources import KERAS
 
 EXERCISE = Exercise(
     "ex07_video",
     "Video: Conv3D parameters, and a classifier of motion direction that uses time",
     ["conv3d_params", "build_video_classifier"],
     numpy_only=["conv3d_params"],
-    uses_keras=True,
+    resources=KERAS,
 )
 EXERCISE.probes.update(probes_for(EXERCISE.name))
 
@@ -269,10 +263,6 @@ def no_accuracy_metric(input_shape=(8, 32, 32, 1), num_classes=4):
     return _compile(_conv3d_model(keras, input_shape, num_classes), metrics=())
 
 
-def _hint(name: str) -> str:
-    return EXERCISE.diagnosis(FUNCTION, name)
-
-
 # --------------------------------------------------------------------------- helpers
 
 
@@ -280,26 +270,9 @@ def _signature(input_shape, num_classes) -> str:
     return f"{FUNCTION}(input_shape={tuple(input_shape)}, num_classes={num_classes})"
 
 
-def _fail_on_error(info: dict, what: str, hint: str = "") -> None:
-    """Turn an exception the student's code raised inside a probe into a verdict."""
-    fail_on_error(info, what, hint, not_compiled=_hint("not_compiled"))
-
-
 def _describe(ctx, input_shape=GRADING_SHAPE, num_classes=GRADING_CLASSES, batch=4) -> dict:
-    ctx.student_function(FUNCTION)
-    x, labels, probs, logits = _fixtures(ctx.rng, input_shape, num_classes, batch)
-    info = ctx.run_probe("describe", input_shape=list(input_shape), num_classes=num_classes, x=x,
-                         labels=labels, probs=probs, logits=logits, seed=SEED)
-    what = _signature(input_shape, num_classes)
-    _fail_on_error(info, what)
-    if not info.get("is_model"):
-        raise CheckFailed(
-            what,
-            f"expected a keras.Model, got {info.get('type')}",
-            "build the layers into `keras.Sequential([...])` (or a functional `keras.Model`), "
-            "compile it, and `return` it.",
-        )
-    info["fixtures"] = {"labels": labels, "probs": probs, "logits": logits}
+    info = describe_classifier(ctx, FUNCTION, _signature(input_shape, num_classes), input_shape, num_classes,
+                               batch, SEED)
     if (tuple(input_shape), num_classes) == (GRADING_SHAPE, GRADING_CLASSES) and isinstance(info.get("params"), int):
         ctx.attach("params", info["params"])  # for the class report's accuracy-against-size plot
     return info
@@ -314,24 +287,22 @@ def grading_data():
     return load_moving_shapes(N_TRAIN, N_TEST, frames=frames, image_size=size, channels=channels, seed=SEED)
 
 
-_TRAINED: list = [None, None]  # (student, probe data): one training serves the two checks that need it
+def _train(ctx) -> dict:
+    (x_train, y_train), (x_test, _) = grading_data()
+    return ctx.run_probe(
+        "train_and_predict", input_shape=list(GRADING_SHAPE), num_classes=GRADING_CLASSES,
+        x_train=x_train, y_train=y_train, x_test=x_test, epochs=EPOCHS, batch_size=BATCH_SIZE, seed=SEED,
+    )
 
 
 def _trained(ctx) -> dict:
-    ctx.student_function(FUNCTION)
-    if _TRAINED[0] is not ctx.student:
-        (x_train, y_train), (x_test, _) = grading_data()
-        info = ctx.run_probe(
-            "train_and_predict", input_shape=list(GRADING_SHAPE), num_classes=GRADING_CLASSES,
-            x_train=x_train, y_train=y_train, x_test=x_test, epochs=EPOCHS, batch_size=BATCH_SIZE, seed=SEED,
-        )
-        _TRAINED[:] = [ctx.student, info]
-    info = _TRAINED[1]
+    ctx.require(FUNCTION)
+    info = ctx.memo("train_and_predict", lambda: _train(ctx))  # one training serves the two checks that need it
     what = (
         f"{_signature(GRADING_SHAPE, GRADING_CLASSES)} trained for {EPOCHS} epochs "
         f"(batch size {BATCH_SIZE}) on {N_TRAIN} clips"
     )
-    _fail_on_error(info, what, "the other checks of `build_video_classifier` say what to fix first.")
+    ctx.fail_on_error(info, what, "the other checks of `build_video_classifier` say what to fix first.")
     ctx.attach("history", info.get("history") or {})
     for key in ("outputs", "reversed_outputs"):
         outputs = info.get(key)
@@ -351,11 +322,11 @@ def flipped_share(predicted, reversed_predicted, labels) -> float:
     return float(np.mean(reversed_predicted[right] == OPPOSITE[predicted[right]])) if right.any() else 0.0
 
 
-def _order_hint(predicted, reversed_predicted, accuracy=None) -> str:
+def _order_hint(ctx, predicted, reversed_predicted, accuracy=None) -> str:
     if np.mean(predicted == reversed_predicted) >= 0.9:
-        return _hint("order_invariant")
+        return ctx.diagnosis("order_invariant")
     if accuracy is not None and accuracy < 0.4:
-        return _hint("single_frame")
+        return ctx.diagnosis("single_frame")
     return ""
 
 
@@ -364,16 +335,7 @@ def _order_hint(predicted, reversed_predicted, accuracy=None) -> str:
 
 @EXERCISE.check("build_video_classifier: returns a compiled keras.Model with the accuracy metric", points=1)
 def _(ctx):
-    info = _describe(ctx)
-    what = _signature(GRADING_SHAPE, GRADING_CLASSES)
-    if not info["compiled"] or info["optimizer"] is None:
-        raise CheckFailed(f"{what} returns a compiled model", "the model is not compiled", _hint("not_compiled"))
-    if info["loss"]["name"] is None:
-        raise CheckFailed(f"{what} returns a compiled model", "compiled without a loss",
-                          "pass `loss='sparse_categorical_crossentropy'` to `compile`.")
-    if not any("acc" in name.lower() for name in info["metrics"]):
-        raise CheckFailed(f"{what} is compiled with metrics=['accuracy']", f"metrics: {info['metrics'] or 'none'}",
-                          _hint("no_accuracy_metric"))
+    check_compiled(ctx, _describe(ctx), _signature(GRADING_SHAPE, GRADING_CLASSES))
 
 
 def _output_shape(ctx, input_shape, num_classes, batch):
@@ -386,7 +348,7 @@ def _output_shape(ctx, input_shape, num_classes, batch):
     got = tuple(outputs.shape)
     if got != (batch, num_classes):
         if len(got) == 2 and got[1] == 4 != num_classes:
-            hint = _hint("fixed_output_units")
+            hint = ctx.diagnosis("fixed_output_units")
         elif len(got) > 2:
             hint = ("pool or flatten the time and space axes (`GlobalMaxPooling3D`, `Flatten`, or a recurrent "
                     "layer without `return_sequences`) before the last Dense layer.")
@@ -413,35 +375,7 @@ def _(ctx):
 def _(ctx):
     info = _describe(ctx)
     what = f"{_signature(GRADING_SHAPE, GRADING_CLASSES)}: loss {info['loss']['name']!r} on the model's outputs"
-    if not info["compiled"] or info["loss"]["name"] is None:
-        raise CheckFailed(what, "the model is not compiled with a loss", _hint("not_compiled"))
-    outputs = info.get("outputs")
-    if outputs is None or outputs.ndim != 2:
-        raise CheckFailed(what, "the model's output is not (batch, classes)", "fix the output shape first.")
-    fx = info["fixtures"]
-    probabilities = _is_probabilities(outputs)
-    kind = "probabilities" if probabilities else "logits"
-    expected = (
-        _cross_entropy_probs(fx["probs"], fx["labels"])
-        if probabilities
-        else _cross_entropy_logits(fx["logits"], fx["labels"])
-    )
-    got = info["loss_values"].get(f"{kind}/integer")
-    if _close(got, expected):
-        if probabilities and info["loss"]["from_logits"]:
-            raise CheckFailed(what, "the outputs are probabilities, but the loss has from_logits=True",
-                              _hint("softmax_with_from_logits"))
-        return
-    if probabilities and _close(got, _cross_entropy_logits(fx["probs"], fx["labels"])):
-        hint = _hint("softmax_with_from_logits")
-    elif not probabilities and info["loss"]["from_logits"] is False:
-        hint = _hint("logits_without_from_logits")
-    else:
-        hint = ("use the cross-entropy for integer labels: 'sparse_categorical_crossentropy' for a softmax "
-                "output, `SparseCategoricalCrossentropy(from_logits=True)` for logits.")
-    shown = f"{got:.4f}" if isinstance(got, float) else f"an error:\n{got}"
-    raise CheckFailed(what, f"the outputs are {kind}; the compiled loss on fixed {kind} with integer labels "
-                            f"should be their cross-entropy, {expected:.4f}, got {shown}", hint)
+    check_loss(ctx, info, what)
 
 
 @EXERCISE.check(
@@ -456,7 +390,7 @@ def _(ctx):
     ctx.attach("accuracy", accuracy)
     if accuracy < ACCURACY_BAR:
         last = {k: round(v[-1], 4) for k, v in (info.get("history") or {}).items() if v}
-        hint = _order_hint(predicted, info["reversed_outputs"].argmax(axis=1), accuracy) or (
+        hint = _order_hint(ctx, predicted, info["reversed_outputs"].argmax(axis=1), accuracy) or (
             "check that the loss matches the output layer, use Adam with a learning rate around 1e-3 "
             "to 3e-3, and start with `Conv3D` layers whose kernels span 3 frames.")
         raise CheckFailed(
@@ -484,7 +418,7 @@ def _(ctx):
             f"{flipped:.1%} of the {int(np.sum(predicted == y_test))} held-out clips predicted right flip "
             f"(left <-> right, up <-> down), needs >= {FLIP_BAR:.0%}; "
             f"{np.mean(backwards == predicted):.1%} of all {N_TEST} clips keep the same answer",
-            _order_hint(predicted, backwards) or "the model must use the order of the frames, not only "
+            _order_hint(ctx, predicted, backwards) or "the model must use the order of the frames, not only "
             "which pixels changed: see the accuracy check.",
         )
     return f"{flipped:.1%} of the clips predicted right flip direction when played backwards"

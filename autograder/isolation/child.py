@@ -33,13 +33,14 @@ import tempfile
 
 import numpy as np
 
-# The engine's own helpers, so that a child judges "modified" and "where" exactly as in-process.
-from autograder.checks import _same, _snapshot, _student_frame
 from autograder.errors import LoadError
 from autograder.isolation import protocol, sandbox
 from autograder.loading import definitions, load, read_units
 from autograder.policy import policy_failures
 from autograder.reports.snippets import function_sources
+
+# The engine's own helpers, so that a child judges "modified" and "where" exactly as in-process.
+from autograder.student import modified_argument, snapshot, student_frame
 
 REQUESTS = protocol.Limits()  # what the grader may send (trusted, but checked all the same)
 MAX_REPLY = 256 * 2**20  # a saved VGG16 is about 60 MB
@@ -152,19 +153,14 @@ class Server:
         fn = getattr(self.student, function, None) if self.student is not None else None
         if fn is None or not callable(fn):
             return {"raised": _raised(function, NameError(f"{function} is not defined"))}, []
-        before = _snapshot(list(args) + list(kwargs.values()))
+        before = snapshot(list(args) + list(kwargs.values()))
         try:
             out = fn(*args, **kwargs)
         except BaseException as err:  # SystemExit and MemoryError included: the grader decides
             return {"raised": _raised(function, err)}, []
-        names = [f"argument {i + 1}" for i in range(len(args))] + list(kwargs)
-        code = getattr(fn, "__code__", None)
-        if code is not None:
-            params = code.co_varnames[: code.co_argcount]
-            names[: min(len(args), len(params))] = params[: len(args)]
-        for name, old, new in zip(names, before, list(args) + list(kwargs.values())):
-            if not _same(old, new):
-                return {"modified": str(name)}, []
+        modified = modified_argument(fn, args, kwargs, before)
+        if modified is not None:
+            return {"modified": modified}, []
         return _value(out)
 
     def probe(self, doc: dict, blobs) -> tuple[dict, list]:
@@ -310,7 +306,7 @@ def _raised(function: str, err: BaseException) -> dict:
         "function": function,
         "type": kind[:200],
         "message": message[:MAX_TEXT],
-        "where": _student_frame(err)[:MAX_TEXT],
+        "where": student_frame(err)[:MAX_TEXT],
     }
 
 

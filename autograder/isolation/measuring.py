@@ -25,7 +25,7 @@ import json
 import secrets
 import time
 
-from autograder.checks import ERROR, TIMEOUT, Unavailable
+from autograder.outcomes import ERROR, Unavailable
 from autograder.errors import GraderError
 from autograder.isolation import protocol
 
@@ -84,19 +84,22 @@ class Measurer:
             self._builds[key] = kept
         return kept
 
-    def measure(self, name: str, params: dict, kept: Built, hidden: bool):
+    def measure(self, name: str, params: dict, kept: Built, hidden: bool, deadline: float):
         """Measure the kept models with the probe `name`'s measuring half; `(reply, arrays)`.
 
+        Args:
+            deadline: `time.monotonic()` by which the reply must have come.
+
         Raises:
-            Unavailable: the measuring timed out or failed (not the student's doing, or
-                a model that makes the backend crash); the grader's own failure is also
-                kept in `failure`.
+            protocol.Deadline: it did not finish in time (the measuring child is ended).
+            Unavailable: the measuring failed (not the student's doing, or a model that
+                makes the backend crash); the grader's own failure is also kept in `failure`.
         """
         subject = f"measuring your model ({name})"
         if self._after_hidden and not hidden:
             self.close()
         try:
-            sock = self._child(subject)
+            sock = self._child(min(deadline, time.monotonic() + 30))
         except GraderError as err:
             self.failure = self.failure or err
             raise Unavailable(ERROR, f"the grader failed while {subject}: {err}") from None
@@ -105,7 +108,6 @@ class Measurer:
         doc = {"op": "measure", "name": name, "id": secrets.token_hex(8),
                "params": protocol.encode(dict(params), blobs), "built": protocol.encode(kept.built, blobs),
                "models": protocol.encode(kept.models, blobs)}
-        deadline = time.monotonic() + 30 + self._budget.timeout
         try:
             protocol.send(sock, doc, blobs, deadline)
             reply, out = protocol.receive(sock, self._limits, deadline)
@@ -113,7 +115,7 @@ class Measurer:
                 raise protocol.ProtocolError("a reply to another request")
         except protocol.Deadline:
             self.close()
-            raise Unavailable(TIMEOUT, f"{subject} did not finish within {self._budget.timeout:g} s.") from None
+            raise
         except (protocol.PeerGone, protocol.ProtocolError) as err:
             self.close()
             raise Unavailable(ERROR, f"{subject} failed ({type(err).__name__}).") from None
@@ -121,8 +123,8 @@ class Measurer:
             self.close()  # it raised: whatever it was left in, the next measurement starts afresh
         return reply, out
 
-    def _child(self, subject: str):
-        """The measuring child's socket, started (and ready) if it was not running."""
+    def _child(self, ready_by: float):
+        """The measuring child's socket, started (and ready by `ready_by`) if it was not running."""
         if self._sock is not None:
             return self._sock
         cpu = int(self._budget.timeout * (self._checks + 1)) + 30
@@ -130,7 +132,7 @@ class Measurer:
                                        self._budget.max_file_mb)
         self._pid, self._sock, self._after_hidden = pid, sock, False
         try:
-            ready, _ = protocol.receive(sock, protocol.Limits(max_bytes=2**20), time.monotonic() + 30)
+            ready, _ = protocol.receive(sock, protocol.Limits(max_bytes=2**20), ready_by)
         except (protocol.Deadline, protocol.PeerGone, protocol.ProtocolError) as err:
             self.close()
             raise GraderError(f"the measuring process did not start ({type(err).__name__})") from None

@@ -1,41 +1,36 @@
 """The student, as the trusted grader sees it: a proxy that forwards calls to a sandboxed child.
 
-`IsolatedStudent` implements the proxy contract of `autograder.checks` (`remote = True`,
-attribute access returns forwarding callables, `run_probe`, `problems`), so the same
-`run_checks` grades a submission in-process or isolated.
+`IsolatedStudent` implements the engine's `Student` contract (`autograder.student`:
+`defines`, `call`, `run_probe`, `begin_check`, `problems`, `memo`), so the same
+`run_checks` grades a submission in-process or isolated. Attribute access
+(`student.conv2d(...)`) forwards calls too, for direct use.
 
-Time limits are per check: `watching(exercise)` wraps each check so the budget restarts
-at its beginning; only time spent waiting for the child counts. A function that times
+Time limits are per check: `begin_check` restarts the budget at the beginning of each
+check; only time spent waiting for the child counts. A function that times
 out, runs out of memory or crashes the child costs its time limit once: the child is
 killed, the function's other checks get the same status at once (without running it
 again), and the next function starts a fresh child (the file is loaded again). Garbage
 sent back costs that check only. A file whose *loading* hangs or kills the child fails
-every check at once, after one time limit.
+every check at once, after one time limit. A submission's time in all is bounded too
+(`Budget.submission`, the exercise's `Resources.budget`): once it is spent, the check
+running is stopped and every later one reports TIMEOUT at once, saying so.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import secrets
 import time
 
 import numpy as np
 
-from autograder.checks import (
-    CRASHED,
-    ERROR,
-    MEMORY,
-    TIMEOUT,
-    ArgumentModified,
-    Exercise,
-    StudentError,
-    Unavailable,
-)
+from autograder.checks import Check, Exercise
 from autograder.errors import GraderError
 from autograder.isolation import protocol
 from autograder.isolation.measuring import Measurer, build_key
 from autograder.isolation.zygote import ExitInfo, Zygote
+from autograder.outcomes import CRASHED, ERROR, MEMORY, TIMEOUT, ArgumentModified, StudentError, Unavailable
+from autograder.student import Student
 
 FAULTS = (TIMEOUT, MEMORY, CRASHED)  # a function that ended its child so is not run again
 REPLIES = protocol.Limits(max_bytes=80 * 2**20, max_elements=2**24, max_json=4 * 2**20, max_text=64 * 2**10)
@@ -53,6 +48,7 @@ class Budget:
         memory_mb: memory the student's code may allocate.
         max_processes: processes and threads of the child's user (root only).
         max_file_mb: the largest file the child may write (a saved model, for Keras).
+        submission: seconds the whole submission may take, loading included (None: no bound).
     """
 
     timeout: float = 10.0
@@ -60,6 +56,7 @@ class Budget:
     memory_mb: int = 1024
     max_processes: int = 64
     max_file_mb: int = 64
+    submission: float | None = None
 
 
 class _Forward:
@@ -76,7 +73,7 @@ class _Forward:
         return f"<isolated function {self.__name__}>"
 
 
-class IsolatedStudent:
+class IsolatedStudent(Student):
     """A submission loaded in a sandboxed child.
 
     Args:
@@ -88,12 +85,11 @@ class IsolatedStudent:
 
     Attributes:
         problems: what went wrong while loading the file.
+        memo: what checks computed once for this submission (`Context.memo`).
         policy: function -> message, for the functions that break the exercise's policy.
         unreadable: why the file cannot be read at all (empty, binary, too deeply nested), or None.
         sandbox: the protections the child reported having applied (before any student code ran).
     """
-
-    remote = True
 
     def __init__(self, zygote: Zygote, exercise: Exercise, filename: str, source: bytes, budget: Budget):
         self._zygote = zygote
@@ -102,12 +98,15 @@ class IsolatedStudent:
         self._source = source
         self._budget = budget
         self._left = budget.timeout
+        self._ends = None if budget.submission is None else time.monotonic() + budget.submission
+        self._spent: Unavailable | None = None  # the submission's budget ran out: every call fails at once
         self._pid: int | None = None
         self._sock = None
         self._broken: Unavailable | None = None  # loading failed: every call fails at once
         self._faults: dict[str, Unavailable] = {}  # function -> its TIMEOUT/MEMORY/CRASHED verdict
         self._callables: set[str] = set()
         self.problems: list[str] = []
+        self.memo: dict = {}
         self.policy: dict[str, str] | None = None
         self.functions: dict[str, str] = {}  # anonymised sources, for the class report
         self.unreadable: str | None = None
@@ -120,10 +119,13 @@ class IsolatedStudent:
 
     # -- the contract ----------------------------------------------------------------
 
+    def defines(self, function: str) -> bool:
+        """True when the loaded file defines `function` (when loading failed: each contract function,
+        so that its checks report why)."""
+        return function in self._callables or (self._broken is not None and function in self._exercise.functions)
+
     def __getattr__(self, name: str):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if name in self._callables or (self._broken is not None and name in self._exercise.functions):
+        if not name.startswith("_") and self.defines(name):
             return _Forward(self, name)
         raise AttributeError(name)
 
@@ -138,7 +140,7 @@ class IsolatedStudent:
         }
         return self._answer(function, doc, blobs)
 
-    def run_probe(self, exercise: str, name: str, params: dict):
+    def run_probe(self, name: str, params: dict):
         """Run the exercise's probe `name` with `params`; return its plain data.
 
         A staged probe builds in the student's child, which is then ended, and measures
@@ -163,34 +165,30 @@ class IsolatedStudent:
                       if isinstance(v, np.ndarray) and v.dtype == np.uint8 and v.ndim == 1}
             kept = self._measurer.keep(key, reply["built"], models, self._saw_hidden)
         self._end_child()  # nothing of the student's runs while the models are measured
+        subject = f"measuring your model ({name})"
+        deadline = self._within_budget(time.monotonic() + 30 + self._budget.timeout)
         try:
-            reply, out = self._measurer.measure(name, params, kept, self._saw_hidden)
+            reply, out = self._measurer.measure(name, params, kept, self._saw_hidden, deadline)
+        except protocol.Deadline:
+            raise self._out_of_budget(subject) or Unavailable(
+                TIMEOUT, f"{subject} did not finish within {self._budget.timeout:g} s.") from None
         finally:
             self.failure = self.failure or self._measurer.failure
         return self._read(f"probe {name}", reply, out)
 
     # -- checks --------------------------------------------------------------------------
 
-    def watching(self, exercise: Exercise) -> Exercise:
-        """A copy of `exercise` whose checks restart this student's time budget when they begin.
+    def begin_check(self, check: Check) -> None:
+        """Restart this student's time budget at the beginning of `check`.
 
         A public check that follows a hidden one also gets a fresh child: whatever the
         student's code kept from a hidden check's inputs (module state, files) is gone
         before anything it does can be shown.
         """
-        view = copy.copy(exercise)
-        view.checks = [dataclasses.replace(c, body=self._timed(c.body, c.hidden)) for c in exercise.checks]
-        return view
-
-    def _timed(self, body, hidden: bool):
-        def timed(ctx):
-            if not hidden and self._saw_hidden:
-                self._fresh()
-            self._saw_hidden = self._saw_hidden or hidden
-            self._left = self._budget.timeout
-            return body(ctx)
-
-        return timed
+        if not check.hidden and self._saw_hidden:
+            self._fresh()
+        self._saw_hidden = self._saw_hidden or check.hidden
+        self._left = self._budget.timeout
 
     def _fresh(self) -> None:
         """End the child before a public check (the next call forks a new one and loads the file again)."""
@@ -225,7 +223,7 @@ class IsolatedStudent:
             raise GraderError(str(ready["fatal"]))
         self.sandbox = [str(s) for s in ready.get("ready", [])]
         nonce = secrets.token_hex(8)
-        deadline = time.monotonic() + self._budget.load_timeout
+        deadline = self._within_budget(time.monotonic() + self._budget.load_timeout)
         request = {"op": "load", "name": self._filename, "id": nonce,
                    "functions": list(self._exercise.functions), "numpy_only": list(self._exercise.numpy_only)}
         try:
@@ -247,7 +245,7 @@ class IsolatedStudent:
                 raise protocol.ProtocolError("a malformed load reply")
         except protocol.Deadline:
             self._stop()
-            self._broken = Unavailable(
+            self._broken = self._out_of_budget("loading your file") or Unavailable(
                 TIMEOUT,
                 f"loading your file did not finish within {self._budget.load_timeout:g} s. Code that runs "
                 "when the file is loaded (class bodies, default argument values, decorators) must not "
@@ -312,7 +310,7 @@ class IsolatedStudent:
         self.close()
 
     def _answer(self, function: str, doc: dict, blobs: list[bytes], limits: protocol.Limits | None = None):
-        fault = self._faults.get(function)
+        fault = self._spent or self._out_of_budget() or self._faults.get(function)
         if fault is not None:  # it already timed out, ran out of memory or crashed: once is enough
             raise fault
         try:
@@ -340,7 +338,7 @@ class IsolatedStudent:
         nonce = secrets.token_hex(8)
         doc["id"] = nonce
         started = time.monotonic()
-        deadline = started + max(self._left, 0.0)
+        deadline = self._within_budget(started + max(self._left, 0.0))
         try:
             protocol.send(self._sock, doc, blobs, deadline)
             reply, out = protocol.receive(self._sock, limits, deadline)
@@ -348,7 +346,7 @@ class IsolatedStudent:
                 raise protocol.ProtocolError("a reply to another request")
         except protocol.Deadline:
             self._stop()
-            raise Unavailable(
+            raise self._out_of_budget(f"`{function}`") or Unavailable(
                 TIMEOUT,
                 f"`{function}` did not finish within {self._budget.timeout:g} s (the time limit per check). "
                 "Look for a loop that never ends or much more work than the inputs need.",
@@ -362,6 +360,33 @@ class IsolatedStudent:
         finally:
             self._left -= time.monotonic() - started
         return self._read(function, reply, out, limits)
+
+    def _within_budget(self, deadline: float) -> float:
+        """`deadline`, or the end of the submission's budget when that comes first."""
+        return deadline if self._ends is None else min(deadline, self._ends)
+
+    def _out_of_budget(self, running: str = "") -> Unavailable | None:
+        """The TIMEOUT every check gets once the submission's budget is spent (None while it lasts).
+
+        Args:
+            running: what was stopped when the budget ran out ("`conv2d`"), for its own message.
+        """
+        if self._spent is None and self._ends is not None and time.monotonic() >= self._ends:
+            self._end_child()
+            total = f"{self._budget.submission:g} s"
+            self._spent = Unavailable(
+                TIMEOUT,
+                f"not run: this submission's time budget ({total} for all its checks) was spent. "
+                "Each check may take the time limit, but the whole file only its budget: look for "
+                "functions much slower than their inputs need (loops that wait, sleep or repeat work).",
+            )
+            if running:
+                return Unavailable(
+                    TIMEOUT,
+                    f"{running} was stopped: this submission's time budget ({total} for all its checks) "
+                    "ran out while it ran. Every check after it reports TIMEOUT without running.",
+                )
+        return self._spent
 
     def _read(self, function: str, reply: dict, out: list, limits: protocol.Limits = REPLIES):
         try:

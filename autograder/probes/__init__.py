@@ -23,13 +23,16 @@ from autograder.keras_errors import readable
 
 import dataclasses
 import importlib
+import os
 from typing import Callable
 
-from autograder.checks import _student_frame
+from autograder import plugins
+from autograder.student import student_frame
 
 
 def probes_for(exercise: str) -> dict:
-    """The probes of an exercise (empty when it has none)."""
+    """The probes of an exercise (empty when it has none), here or in a plug-in folder."""
+    plugins.extend(__path__, os.path.dirname(os.path.abspath(__file__)), "probes")
     try:
         module = importlib.import_module(f"autograder.probes.{exercise}")
     except ModuleNotFoundError as err:
@@ -43,7 +46,7 @@ def student_error(function: str, err: BaseException, during: str = "") -> dict:
     """A student's exception as plain data: type, message, and where in their file."""
     # cleaned before it is cut: a graph error's cause comes after its construction traceback
     return {"function": function, "type": type(err).__name__, "message": readable(str(err), limit=500),
-            "where": _student_frame(err), "during": during}
+            "where": student_frame(err), "during": during}
 
 
 def error_text(err: BaseException) -> str:

@@ -14,10 +14,9 @@ def results_json(
     results: list[Result],
     execution_time: float = 0.0,
     output: str = "",
-    extra: dict | None = None,
 ) -> dict:
     """The Gradescope document: `score`, `max_score`, `execution_time`, `output`, `tests[]`."""
-    doc = {
+    return {
         "score": round(sum(r.score for r in results), 4),
         "max_score": round(sum(r.max_score for r in results), 4),
         "execution_time": round(execution_time, 3),
@@ -26,9 +25,6 @@ def results_json(
         "stdout_visibility": "hidden",
         "tests": [r.to_gradescope() for r in results],
     }
-    if extra:
-        doc.update(extra)
-    return doc
 
 
 def write_atomic(path: str | Path, text: str) -> None:
