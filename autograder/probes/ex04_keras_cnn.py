@@ -28,6 +28,7 @@ import json
 from autograder.probes import build_in_scope, error_text, staged, student_error, unloadable_error
 
 MAX_CONFIG_BYTES = 64 * 2**10  # a CNN's architecture is a few KB; more is data riding along
+PREDICT_BATCH = 256  # held-out images per call of the trained model
 
 
 def _build(student, input_shape, num_classes, seed):
@@ -226,6 +227,19 @@ def _fresh(model, seed):
         return model
 
 
+def _predict(model, x, batch_size=PREDICT_BATCH):
+    """The model's outputs on `x` `(M, ...)`, called directly on chunks of `batch_size`.
+
+    The same values as `model.predict`, without tracing a prediction function for one use
+    (about half of `predict`'s time on the held-out digits).
+    """
+    import keras
+
+    chunks = [keras.ops.convert_to_numpy(model(x[i:i + batch_size], training=False))  # (b, K)
+              for i in range(0, len(x), batch_size)]
+    return np.concatenate(chunks)                                                      # (M, K)
+
+
 def train_and_predict(built, input_shape, num_classes, x_train, y_train, x_test, epochs, batch_size, seed=0):
     """Train the built architecture with a fixed budget and return the outputs on the test images.
 
@@ -263,9 +277,9 @@ def train_and_predict(built, input_shape, num_classes, x_train, y_train, x_test,
     except Exception as err:
         return {"error": student_error("build_cnn", err, "model.fit")}
     try:
-        outputs = model.predict(np.asarray(x_test, dtype=np.float32), batch_size=256, verbose=0)
+        outputs = _predict(model, np.asarray(x_test, dtype=np.float32))
     except Exception as err:
-        return {"error": student_error("build_cnn", err, "model.predict")}
+        return {"error": student_error("build_cnn", err, "predicting (calling the model with training=False)")}
     history = {
         str(name): [float(v) for v in values]
         for name, values in getattr(history, "history", {}).items()
