@@ -7,6 +7,7 @@
 - `zygote`: the grader's handle on that process.
 - `child`: what runs in the child (load the file, answer calls).
 - `proxy`: `IsolatedStudent`, the student as the trusted grader's checks see it.
+- `measuring`: a submission's kept builds and measuring child, for the staged probes.
 
 This package's `__init__` imports nothing, so the zygote's memory holds only what it needs.
 """
