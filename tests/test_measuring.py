@@ -189,3 +189,15 @@ def test_the_measuring_child_reuses_a_loaded_model_only_for_probes_that_keep_it(
     assert len(loads) == 4  # once for "look", anew for each "train", once for the other bytes
     assert seen[0] is seen[1] is seen[4]
     assert len({id(m) for m in (seen[0], seen[2], seen[3], seen[5])}) == 4
+
+
+def test_a_deadline_that_comes_while_the_measuring_child_starts_is_a_deadline_not_a_grader_failure():
+    class Slow(FakeZygote):
+        def _serve(self, sock, number):
+            sock.recv(1)  # never ready
+
+    measurer = _measurer(Slow())
+    kept = measurer.keep(_key((28, 28, 1)), {}, MODEL, after_hidden=False)
+    with pytest.raises(protocol.Deadline):
+        measurer.measure("describe", {}, kept, False, time.monotonic() + 0.3)
+    assert measurer.failure is None

@@ -99,7 +99,7 @@ class Measurer:
         if self._after_hidden and not hidden:
             self.close()
         try:
-            sock = self._child(min(deadline, time.monotonic() + 30))
+            sock = self._child(time.monotonic() + 30, deadline)
         except GraderError as err:
             self.failure = self.failure or err
             raise Unavailable(ERROR, f"the grader failed while {subject}: {err}") from None
@@ -123,8 +123,13 @@ class Measurer:
             self.close()  # it raised: whatever it was left in, the next measurement starts afresh
         return reply, out
 
-    def _child(self, ready_by: float):
-        """The measuring child's socket, started (and ready by `ready_by`) if it was not running."""
+    def _child(self, ready_by: float, deadline: float):
+        """The measuring child's socket, started (and ready by `ready_by`) if it was not running.
+
+        Raises:
+            protocol.Deadline: `deadline` (the measurement's) came first.
+            GraderError: the child did not start.
+        """
         if self._sock is not None:
             return self._sock
         cpu = int(self._budget.timeout * (self._checks + 1)) + 30
@@ -132,9 +137,11 @@ class Measurer:
                                        self._budget.max_file_mb)
         self._pid, self._sock, self._after_hidden = pid, sock, False
         try:
-            ready, _ = protocol.receive(sock, protocol.Limits(max_bytes=2**20), ready_by)
+            ready, _ = protocol.receive(sock, protocol.Limits(max_bytes=2**20), min(ready_by, deadline))
         except (protocol.Deadline, protocol.PeerGone, protocol.ProtocolError) as err:
             self.close()
+            if isinstance(err, protocol.Deadline) and deadline <= ready_by:
+                raise
             raise GraderError(f"the measuring process did not start ({type(err).__name__})") from None
         if "ready" not in ready:
             self.close()
