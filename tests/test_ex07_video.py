@@ -76,7 +76,7 @@ def test_conv3d_params_every_check_fails_on_some_mistake_and_a_float_is_refused(
     assert failed == {c.name for c in EXERCISE.checks_for(["conv3d_params"])}
     source = PARAMS.replace("return int({expression})", "return float(k_t * k_h * k_w * input_channels * filters + filters)")
     report = check_student(tmp_path, "ex07", {"conv3d_params": source}, functions=["conv3d_params"])
-    assert "(float, not an int)" in failure_text(report)
+    assert "expected an int, got float" in failure_text(report)
 
 
 def test_conv3d_params_that_calls_keras_gets_policy_status(tmp_path):
