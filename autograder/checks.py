@@ -42,6 +42,7 @@ from autograder.outcomes import (
     StudentError,
     Unavailable,
 )
+from autograder.resources import NUMPY, Resources
 from autograder.running import run_check, run_checks
 from autograder.student import InProcess, Student
 
@@ -104,7 +105,7 @@ class Exercise:
         title: one line for `cnnex list`.
         functions: the names of the contract functions, in teaching order.
         numpy_only: functions that must be written in NumPy (policy check).
-        uses_keras: True when checking needs Keras (the NumPy exercises never import it).
+        resources: limits, preloading and oracle (`autograder.resources`; NumPy's by default).
     """
 
     def __init__(
@@ -113,13 +114,13 @@ class Exercise:
         title: str,
         functions: Iterable[str],
         numpy_only: Iterable[str] = (),
-        uses_keras: bool = False,
+        resources: Resources = NUMPY,
     ):
         self.name = name
         self.title = title
         self.functions = list(functions)
         self.numpy_only = list(numpy_only)
-        self.uses_keras = uses_keras
+        self.resources = resources
         self.checks: list[Check] = []
         self.mutants: dict[str, list[Mutant]] = {}
         self.probes: dict[str, Callable] = {}

@@ -10,7 +10,10 @@ The zip holds
                       EXERCISE` grades the submission as `cnnex grade` does (isolated, hidden
                       checks included) and writes /autograder/results/results.json
     project/          this project's source (pyproject.toml, autograder/, cnnexercises/) and
-                      the one reference solution the exercise needs (solutions/EXERCISE.py)
+                      the one reference solution the exercise needs (solutions/EXERCISE.py);
+                      an exercise of a plug-in folder (`CNNEX_EXERCISES`) also has its checks,
+                      probes and recordings in project/exercises/, probes/, expected/: the
+                      project is then a plug-in folder too, and `run_autograder` names it
 
 Every path hangs off `$AUTOGRADER_ROOT` (default `/autograder`), so the scripts run
 against a fake tree in a temporary folder too. What runs inside Gradescope is
@@ -23,8 +26,9 @@ import os
 import zipfile
 from pathlib import Path
 
-from autograder import exercises
+from autograder import exercises, plugins
 from autograder.errors import GraderError
+from autograder.reference import solution_path
 
 PROJECT = Path(__file__).resolve().parent.parent
 # What `pip install` needs from the checkout, besides the exercise's solution.
@@ -60,6 +64,8 @@ export AUTOGRADER_ROOT="${{AUTOGRADER_ROOT:-/autograder}}"
 PYTHON="${{CNNEX_PYTHON:-$AUTOGRADER_ROOT/venv/bin/python}}"
 [ -x "$PYTHON" ] || PYTHON=python3
 export CNNEX_SOLUTIONS="${{CNNEX_SOLUTIONS:-$AUTOGRADER_ROOT/source/project/solutions}}"
+# An exercise of a plug-in folder is bundled as one (project/exercises/...): name it.
+export CNNEX_EXERCISES="$AUTOGRADER_ROOT/source/project${{CNNEX_EXERCISES:+:$CNNEX_EXERCISES}}"
 export MPLBACKEND=Agg TF_CPP_MIN_LOG_LEVEL=3
 exec "$PYTHON" -m autograder.gradescope_run {exercise}
 """
@@ -68,7 +74,16 @@ exec "$PYTHON" -m autograder.gradescope_run {exercise}
 # --------------------------------------------------------------------------- building
 
 
-def _project_files(exercise: str, solutions: Path) -> dict[str, Path]:
+def _exercise_files(exercise: str) -> dict[str, Path]:
+    """Archive name -> file, for the exercise's own modules when it comes from a plug-in folder."""
+    folder = plugins.folder_of(exercises.checks_file(exercise))
+    if folder is None:
+        return {}  # part of the package's own files already
+    own = [f"exercises/{exercise}.py", f"probes/{exercise}.py", f"expected/{exercise}.json"]
+    return {f"project/{name}": folder / name for name in own if (folder / name).is_file()}
+
+
+def _project_files(exercise: str, solutions: Path | None) -> dict[str, Path]:
     """Archive name -> file, for everything under `project/`."""
     if not (PROJECT / "pyproject.toml").exists():
         raise GraderError(
@@ -81,7 +96,8 @@ def _project_files(exercise: str, solutions: Path) -> dict[str, Path]:
             parts = set(path.relative_to(PROJECT).parts)
             if path.is_file() and not parts & SKIP_DIRS and path.suffix not in (".pyc", ".pyo"):
                 files[f"project/{path.relative_to(PROJECT).as_posix()}"] = path
-    solution = solutions / f"{exercise}.py"
+    files.update(_exercise_files(exercise))
+    solution = solutions / f"{exercise}.py" if solutions else solution_path(exercise)
     if not solution.exists():
         raise GraderError(
             f"The reference solution {solution} is missing: the grader compares with it. "
@@ -104,15 +120,13 @@ def build_bundle(exercise: str, out: str | Path, solutions: str | Path | None = 
     Args:
         exercise: "ex01", "ex01_convolution", ...
         out: the zip to write (its folder is created).
-        solutions: folder of the solution files; default `reference.solutions_dir()`.
+        solutions: folder of the solution files; default the exercise's own (`reference.solution_path`).
 
     Raises:
         GraderError: unknown exercise, no reference solution, or not run from a checkout.
     """
-    from autograder.reference import solutions_dir
-
     name = exercises.resolve(exercise)
-    files = _project_files(name, Path(solutions) if solutions else solutions_dir())
+    files = _project_files(name, Path(solutions) if solutions else None)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")

@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 import autograder
-from autograder import exercises
+from autograder import exercises, plugins
 from autograder.checks import Exercise
 from autograder.errors import GraderError
 from autograder.isolation.proxy import Budget, IsolatedStudent
@@ -54,10 +54,10 @@ class Options:
     """How to grade.
 
     Attributes:
-        timeout: seconds per check (default: 10, or 300 for Keras exercises).
-        memory_mb: memory the student's code may allocate (default: 1024, or 4096 for Keras).
-        jobs: submissions graded at the same time (default: one per CPU; 1 for Keras exercises,
-            whose training uses every core already).
+        timeout: seconds per check (default: the exercise's `Resources.timeout`).
+        memory_mb: memory the student's code may allocate (default: `Resources.memory_mb`).
+        jobs: submissions graded at the same time (default: `Resources.jobs`, else one per CPU).
+        budget: seconds one submission may take in all (default: `Resources.budget`).
         shard: `(index, count)`: grade only the submissions whose name hashes to `index`.
         force: regrade even what is already graded.
         isolation: which protections to use where available (`mounts`, `user`, `landlock`).
@@ -66,17 +66,19 @@ class Options:
     timeout: float | None = None
     memory_mb: int | None = None
     jobs: int | None = None
+    budget: float | None = None
     shard: tuple[int, int] | None = None
     force: bool = False
     isolation: dict = dataclasses.field(default_factory=dict)
 
     def resolved(self, exercise: Exercise) -> "Options":
-        keras = exercise.uses_keras
+        res = exercise.resources
         return dataclasses.replace(
             self,
-            timeout=float(self.timeout or (300.0 if keras else 10.0)),
-            memory_mb=int(self.memory_mb or (4096 if keras else 1024)),
-            jobs=max(int(self.jobs or (1 if keras else os.cpu_count() or 1)), 1),
+            timeout=float(self.timeout or res.timeout),
+            memory_mb=int(self.memory_mb or res.memory_mb),
+            jobs=max(int(self.jobs or res.default_jobs), 1),
+            budget=float(self.budget or res.budget),
         )
 
 
@@ -125,11 +127,15 @@ def grader_version(exercise: Exercise) -> str:
     """A hash of what decides a score: every module of the grader, the data library, the solution.
 
     The whole `autograder` package counts (engine, loader, policy, isolation, checks of
-    every exercise) and `cnnexercises` too (the Keras exercises train on its data), so a
-    change to any of them regrades on resume.
+    every exercise) and `cnnexercises` too (the Keras exercises train on its data), and the
+    checks and probes of a plug-in folder for an exercise that comes from one, so a change
+    to any of them regrades on resume.
     """
     h = hashlib.sha256(autograder.__version__.encode())
     roots = [Path(autograder.__file__).parent]
+    folder = plugins.folder_of(exercises.checks_file(exercise.name))
+    if folder is not None:
+        roots += [folder / "exercises", folder / "probes"]
     spec = importlib.util.find_spec("cnnexercises")
     if spec is not None and spec.submodule_search_locations:
         roots += [Path(p) for p in spec.submodule_search_locations]
@@ -143,7 +149,7 @@ def grader_version(exercise: Exercise) -> str:
 
 def submission_key(exercise: Exercise, sub: Submission, version: str, options: Options) -> str:
     """Same key, same grade: the file's hash, the exercise, the grader version and the limits."""
-    text = f"{exercise.name}|{sub.sha256}|{version}|{options.timeout:g}|{options.memory_mb}"
+    text = f"{exercise.name}|{sub.sha256}|{version}|{options.timeout:g}|{options.memory_mb}|{options.budget:g}"
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -183,9 +189,9 @@ class Grader:
     def zygote(self) -> Zygote:
         if self._zygote is None or not self._zygote.alive():
             probes_for(self.exercise.name)  # fails here, in the grader, if the probes module is broken
-            preload = ["keras"] if self.exercise.uses_keras else []
             self._zygote = Zygote(
-                self.exercise.name, hide=self.hide + [str(self.out)], preload=preload, **self.options.isolation
+                self.exercise.name, hide=self.hide + [str(self.out)], preload=list(self.exercise.resources.preload),
+                **self.options.isolation,
             )
         return self._zygote
 
@@ -213,8 +219,9 @@ class Grader:
             self.options.timeout,
             self.options.timeout,
             self.options.memory_mb,
-            max_processes=512 if ex.uses_keras else 64,  # TensorFlow's thread pools count
-            max_file_mb=256 if ex.uses_keras else 64,  # a saved model
+            max_processes=ex.resources.max_processes,
+            max_file_mb=ex.resources.max_file_mb,
+            submission=self.options.budget,
         )
         source = path.read_bytes() if data is None else data  # `grade` has read it already, to hash it
         with IsolatedStudent(self.zygote, ex, filename, source, budget) as student:
@@ -293,6 +300,7 @@ class Grader:
             "grader_version": self.version,
             "timeout": self.options.timeout,
             "memory_mb": self.options.memory_mb,
+            "budget": self.options.budget,
             "score": report.score,
             "max_score": report.max_score,
             "sandbox": sandbox,

@@ -36,6 +36,7 @@ def cmd_grade(args) -> int:
         timeout=args.timeout,
         memory_mb=args.memory,
         jobs=args.jobs,
+        budget=args.budget,
         shard=args.shard,
         force=args.force,
     )
@@ -99,13 +100,16 @@ def add_commands(sub) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="submission files, folders or .zip files")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--jobs", type=_positive(int), metavar="N",
-                   help="submissions graded at once (default: the number of CPUs; 1 for Keras exercises)")
+                   help="submissions graded at once (default: the exercise's; the number of CPUs, 1 for Keras exercises)")
     p.add_argument("--shard", type=_shard, metavar="I/N",
                    help="grade only shard I of N (0-based; a hash of the submission's name)")
     p.add_argument("--timeout", type=_positive(float), metavar="S",
-                   help="seconds per check (default 10; 300 for Keras exercises)")
+                   help="seconds per check (default: the exercise's; 10, 300 for Keras exercises)")
     p.add_argument("--memory", type=_positive(int), metavar="MB",
-                   help="memory the student's code may allocate (default 1024; 4096 for Keras exercises)")
+                   help="memory the student's code may allocate (default: the exercise's; 1024, 4096 for Keras exercises)")
+    p.add_argument("--budget", type=_positive(float), metavar="S",
+                   help="seconds one submission may take in all; past it its remaining checks report TIMEOUT "
+                   "(default: the exercise's; 60, 1200 for Keras exercises)")
     p.add_argument("--force", action="store_true", help="regrade what is already graded")
     p.set_defaults(func=cmd_grade)
 

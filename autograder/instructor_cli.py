@@ -55,12 +55,12 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         help="only these (ex01 ex02 ...); default: every exercise that has a solution",
     )
     init.add_argument("--course-id", default="cnnexercises", help="nbgrader course id")
-    init.add_argument("--solutions", help="folder of the solution files (default: solutions/)")
+    init.add_argument("--solutions", help="folder of the solution files (default: each exercise's solutions/)")
     init.add_argument("--force", action="store_true", help="overwrite files edited since written")
     init.set_defaults(func=cmd_nbgrader_init)
 
     p = subparsers.add_parser("gradescope", help="build a Gradescope autograder zip for one exercise")
     p.add_argument("exercise", help="ex01, ex01_convolution, 1 ...")
     p.add_argument("--out", default="autograder.zip", help="the zip to write (default: autograder.zip)")
-    p.add_argument("--solutions", help="folder of the solution files (default: solutions/)")
+    p.add_argument("--solutions", help="folder of the solution files (default: the exercise's solutions/)")
     p.set_defaults(func=cmd_gradescope)

@@ -37,15 +37,15 @@ logs, and the course config drops TensorFlow log lines from stderr (`IgnorePatte
 from __future__ import annotations
 
 import ast
-import copy
 import dataclasses
+import os
 import re
 from pathlib import Path
 from typing import Iterable
 
 import nbformat
 
-from autograder import exercises
+from autograder import exercises, plugins
 from autograder.checks import Exercise
 from autograder.errors import GraderError
 from autograder.release import BEGIN, BEGIN_HIDDEN, END, END_HIDDEN, Cell, split_cells, stub
@@ -274,7 +274,7 @@ def source_cells(exercise: Exercise, text: str, where: str = "the solution") -> 
     for function in sorted(unplaced, key=lambda f: -defined_at[f]):  # last first: indices hold
         at = defined_at[function]
         out[at:at] = test_cells(exercise, function)
-    if exercise.uses_keras:
+    if exercise.resources.quiet_tensorflow:
         _quiet_tensorflow(out)
     return out
 
@@ -319,8 +319,15 @@ def source_notebook(exercise: Exercise, text: str, where: str = "the solution") 
 # --------------------------------------------------------------------------- course
 
 
-def config_text(course_id: str = COURSE_ID, timeout: int = CELL_TIMEOUT) -> str:
-    """The course's `nbgrader_config.py`."""
+def config_text(course_id: str = COURSE_ID, timeout: int = CELL_TIMEOUT, plugin_folders: Iterable = ()) -> str:
+    """The course's `nbgrader_config.py`; `plugin_folders`: the `CNNEX_EXERCISES` its exercises come from."""
+    plugin_lines = ""
+    if plugin_folders:
+        value = os.pathsep.join(str(f) for f in plugin_folders)
+        plugin_lines = (
+            "\n# The folders of exercises kept outside the cnnexercises package (`CNNEX_EXERCISES`).\n"
+            f"os.environ.setdefault(\"CNNEX_EXERCISES\", {value!r})\n"
+        )
     return f'''\
 """nbgrader configuration of the {course_id} course (written by `cnnex nbgrader init`).
 
@@ -338,7 +345,7 @@ c.CourseDirectory.root = here
 # The checks compare with the reference solutions copied next to this file (the
 # notebooks' kernels inherit this environment).
 os.environ.setdefault("CNNEX_SOLUTIONS", os.path.join(here, "solutions"))
-
+{plugin_lines}
 # Seconds per cell: the hidden checks of the Keras exercises train small models.
 c.Execute.timeout = {timeout}
 
@@ -388,29 +395,39 @@ def named_stub_preprocessors() -> list:
     return [NamedClearSolutions if p is ClearSolutions else p for p in default]
 
 
-def course_exercises(names: Iterable[str] | None, solutions: Path) -> tuple[list[str], list[str]]:
-    """(exercises to write, notes on the skipped ones): every exercise with a solution by default.
+def solution_file(name: str, solutions: Path | None) -> Path:
+    """`solutions/<name>.py`, or by default the exercise's own (`reference.solution_path`)."""
+    from autograder.reference import solution_path
+
+    return solutions / f"{name}.py" if solutions else solution_path(name)
+
+
+def course_exercises(
+    names: Iterable[str] | None, solutions: Path | None
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """(exercises to write, (name, note) of the skipped ones): every exercise with a solution by default.
 
     Raises:
         GraderError: an exercise named explicitly has no solution file.
     """
     if names:
         chosen = list(dict.fromkeys(exercises.resolve(n) for n in names))
-        missing = [n for n in chosen if not (solutions / f"{n}.py").exists()]
+        missing = [n for n in chosen if not solution_file(n, solutions).exists()]
         if missing:
             raise GraderError(
-                f"No solution file for {', '.join(missing)} in {solutions}. "
+                f"No solution file for {', '.join(missing)} in {solution_file(missing[0], solutions).parent}. "
                 f"Received: exercises={list(names)}"
             )
         return chosen, []
     chosen, skipped = [], []
     for name in exercises.available():
-        if (solutions / f"{name}.py").exists():
+        if solution_file(name, solutions).exists():
             chosen.append(name)
         else:
-            skipped.append(f"skipped {name}: no {solutions / (name + '.py')}")
+            skipped.append((name, f"skipped {name}: no {solution_file(name, solutions)}"))
     if not chosen:
-        raise GraderError(f"No exercise has a solution file in {solutions}.")
+        where = solutions or "the exercises' solutions/ folders"
+        raise GraderError(f"No exercise has a solution file in {where}.")
     return chosen, skipped
 
 
@@ -438,22 +455,23 @@ def init_course(
     Args:
         course_dir: the course root (created if needed).
         names: exercises ("ex01", ...); default every exercise that has a solution.
-        solutions: folder of the solution files; default `reference.solutions_dir()`.
+        solutions: folder of the solution files; default each exercise's own
+            (`reference.solution_path`: `$CNNEX_SOLUTIONS`, else `solutions/` beside its checks).
         course_id: nbgrader's `CourseDirectory.course_id`.
         force: overwrite files edited since they were written.
 
     Returns:
         `(status, path, note)` per file, status "wrote", "unchanged", "kept ..." or "skipped".
     """
-    from autograder.reference import solutions_dir
-
     course = Path(course_dir)
-    solutions = Path(solutions) if solutions else solutions_dir()
+    solutions = Path(solutions) if solutions else None
     chosen, skipped = course_exercises(names, solutions)
-    done: list[tuple[str, Path, str]] = [("skipped", solutions, note) for note in skipped]
+    done: list[tuple[str, Path, str]] = [
+        ("skipped", solution_file(name, solutions).parent, note) for name, note in skipped
+    ]
     for name in chosen:
         exercise = exercises.get(name)
-        solution = solutions / f"{name}.py"
+        solution = solution_file(name, solutions)
         text = solution.read_text(encoding="utf-8")
         nb = source_notebook(exercise, text, where=str(solution))
         public = exercise.max_score(hidden=False)
@@ -463,34 +481,7 @@ def init_course(
         copy = course / "solutions" / f"{name}.py"
         done.append((_write(copy, text, force), copy, "reference for the checks"))
     config = course / "nbgrader_config.py"
-    done.append((_write(config, config_text(course_id), force), config, f"course {course_id}"))
+    text = config_text(course_id, plugin_folders=plugins.folders())
+    done.append((_write(config, text, force), config, f"course {course_id}"))
     return done
 
-
-def fill_solutions(
-    release: nbformat.NotebookNode,
-    source: nbformat.NotebookNode,
-    unanswered: Iterable[str] = (),
-) -> nbformat.NotebookNode:
-    """A student's copy answered with the reference code (for demos, tests and benchmarks).
-
-    Args:
-        release: the notebook `nbgrader generate_assignment` released.
-        source: the source notebook it came from.
-        unanswered: solution cells (grade ids, e.g. "conv2d") left as released.
-
-    Returns:
-        A copy of `release` whose solution cells hold the reference code, markers removed.
-    """
-    answers = {
-        c.metadata["nbgrader"]["grade_id"]: c.source
-        for c in source.cells
-        if c.get("metadata", {}).get("nbgrader", {}).get("solution")
-    }
-    filled = copy.deepcopy(release)
-    for cell in filled.cells:
-        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-        if grade_id in answers and grade_id not in set(unanswered):
-            lines = answers[grade_id].split("\n")
-            cell.source = "\n".join(line for line in lines if line.strip() not in (BEGIN, END))
-    return filled

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from autograder.errors import GraderError
 from autograder.loading import StudentFile, load
+from autograder.resources import BEHAVIOUR
 
 
 def solutions_dir() -> Path:
@@ -17,7 +18,13 @@ def solutions_dir() -> Path:
 
 
 def solution_path(exercise: str) -> Path:
-    return solutions_dir() / f"{exercise}.py"
+    """`$CNNEX_SOLUTIONS/<exercise>.py`, else the `solutions/` beside the exercise's checks
+    (this checkout's, or its plug-in folder's; see `autograder.plugins`)."""
+    from autograder import exercises
+
+    env = os.environ.get("CNNEX_SOLUTIONS")
+    folder = Path(env) if env else exercises.home(exercise) / "solutions"
+    return folder / f"{exercise}.py"
 
 
 @functools.lru_cache(maxsize=None)
@@ -42,7 +49,8 @@ def load_reference(exercise: str) -> StudentFile:
 def reference_for(exercise: str):
     """The reference solution, else its recorded answers to the public checks.
 
-    The Keras exercises judge behaviour and never call the reference: None will do there.
+    An exercise whose oracle is behaviour (the Keras ones) never calls the reference: None
+    will do there.
 
     Raises:
         GraderError: neither is available for a NumPy exercise.
@@ -53,7 +61,7 @@ def reference_for(exercise: str):
     try:
         return load_reference(exercise)
     except GraderError as missing:
-        if exercises.get(exercise).uses_keras:
+        if exercises.get(exercise).resources.oracle == BEHAVIOUR:
             return None
         try:
             return Replay(exercise)

@@ -118,12 +118,15 @@ def student_copies(solution: Path) -> dict[str, str]:
 
 
 def expected_folder(solutions: Path) -> Path:
-    """Where the recordings of `solutions/` belong: `autograder/expected/` in the same checkout.
+    """Where the recordings of `solutions/` belong: `autograder/expected/` in the same checkout,
+    or `expected/` in a plug-in folder of exercises (one with `exercises/`; see `autograder.plugins`).
 
     A maintainer who runs `cnnex release` in a copy of the repository regenerates that copy,
     whatever copy the installed package came from.
     """
     checkout = solutions.resolve().parent
+    if (checkout / "exercises").is_dir() and not (checkout / "autograder").is_dir():
+        return checkout / "expected"
     if not (checkout / "autograder").is_dir():
         raise GraderError(
             f"{solutions} has no autograder/ folder beside it, so there is no autograder/expected/ "
@@ -134,14 +137,16 @@ def expected_folder(solutions: Path) -> Path:
 
 
 def recordings(solutions: Path, folder: Path) -> dict[Path, str]:
-    """Recorded reference answers to the public checks of the NumPy exercises (see `expected`)."""
+    """Recorded reference answers to the public checks of the exercises whose oracle is recorded
+    answers (the NumPy ones; see `expected`)."""
     from autograder import exercises, expected
     from autograder.loading import load
+    from autograder.resources import RECORDED
 
     out = {}
     for solution in sorted(solutions.glob("ex*.py")):
         exercise = exercises.get(solution.stem)
-        if not exercise.uses_keras:
+        if exercise.resources.oracle == RECORDED:
             reference = load(solution, module_name=f"reference_{solution.stem}")
             out[folder / f"{exercise.name}.json"] = expected.record(exercise, reference)
     return out

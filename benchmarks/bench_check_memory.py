@@ -26,7 +26,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, int("tensorflow
 
 def main() -> None:
     print(f"{'exercise':<20} {'peak RSS MB':>12} {'tensorflow':>12}")
-    for name in [n for n in exercises.available() if not exercises.get(n).uses_keras]:
+    for name in exercises.recorded():
         path = ROOT / "solutions" / f"{name}.py"
         if not path.exists():
             continue

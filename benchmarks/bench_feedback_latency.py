@@ -20,7 +20,7 @@ from pathlib import Path
 from autograder import exercises
 
 ROOT = Path(__file__).resolve().parent.parent
-NUMPY_EXERCISES = [n for n in exercises.available() if not exercises.get(n).uses_keras]
+NUMPY_EXERCISES = exercises.recorded()
 
 PROBE = """
 import sys

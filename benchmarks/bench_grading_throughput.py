@@ -168,13 +168,16 @@ def grade_class(folder: Path, out: Path, exercise: str, jobs: int, checkout: Pat
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--exercise", default="ex01", choices=["ex01", "ex04", "ex05"])
+    from autograder import exercises  # the Keras exercises, from the registry
+
+    keras_exercises = [n.split("_")[0] for n in exercises.available() if "keras" in exercises.get(n).resources.preload]
+    parser.add_argument("--exercise", default="ex01", choices=["ex01", *keras_exercises])
     parser.add_argument("--submissions", type=int, help="class size (default 40 for ex01, 4 for Keras)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--compare", type=Path, metavar="CHECKOUT", help="also grade with this checkout's code")
     parser.add_argument("--repeat", type=int, default=1, help="runs per checkout (alternated)")
     args = parser.parse_args()
-    keras = args.exercise != "ex01"
+    keras = args.exercise in keras_exercises
     n = args.submissions or (4 if keras else 40)
     checkouts = {"this checkout": ROOT}
     if args.compare:

@@ -28,7 +28,7 @@ from autograder.release import check_release, recordings
 ROOT = Path(__file__).resolve().parent.parent
 KERNELS = ("Prescott", "Nehalem", "Sandybridge", "Haswell")  # names OpenBLAS's DYNAMIC_ARCH accepts
 THREADS = (1, 2)
-NUMPY_EXERCISES = [n for n in exercises.available() if not exercises.get(n).uses_keras]
+NUMPY_EXERCISES = exercises.recorded()
 
 # Run in a fresh interpreter under the given BLAS kernel: the drift check, the public checks
 # of every NumPy exercise on the solutions (against the reference, then against the

@@ -13,32 +13,23 @@ from autograder.checks import NOT_IMPLEMENTED
 from autograder.reference import load_reference
 from autograder.runner import check_file
 
-# exercise -> (public points, hidden points)
-POINTS = {
-    "ex01_convolution": (13, 5),
-    "ex02_pooling": (14, 4),
-    "ex03_parameters": (19, 4),
-    "ex06_backprop": (18, 5),
-}
+# Every exercise whose reference answers are recorded (the NumPy ones), from the registry:
+# a new one is covered without a list to edit.
+NUMPY_EXERCISES = exercises.recorded()
 
 
-def test_every_numpy_exercise_has_its_points_pinned_here():
-    """A new NumPy exercise is not skipped silently by the tests below."""
-    assert sorted(POINTS) == [n for n in exercises.available() if not exercises.get(n).uses_keras]
-
-
-@pytest.mark.parametrize("name", sorted(POINTS))
+@pytest.mark.parametrize("name", NUMPY_EXERCISES)
 def test_solution_scores_full_marks_public_and_hidden(name):
     ex = exercises.get(name)
     report = check_file(ex, solution_path(name), hidden=True)
     assert [r.name for r in report.results if not r.passed] == []
-    public, hidden = POINTS[name]
-    assert (ex.max_score(hidden=False), ex.max_score() - ex.max_score(hidden=False)) == (public, hidden)
+    public, hidden = ex.max_score(hidden=False), ex.max_score() - ex.max_score(hidden=False)
+    assert public > 0 and hidden > 0
     assert report.score == report.max_score == public + hidden
 
 
 @pytest.mark.parametrize("suffix", [".ipynb", ".py"])
-@pytest.mark.parametrize("name", sorted(POINTS))
+@pytest.mark.parametrize("name", NUMPY_EXERCISES)
 def test_stub_scores_zero_with_not_implemented_message(name, suffix):
     ex = exercises.get(name)
     report = check_file(ex, assignment_path(name, suffix), hidden=True)
@@ -50,7 +41,7 @@ def test_stub_scores_zero_with_not_implemented_message(name, suffix):
         assert r.output.startswith(f"`{r.function}` is not implemented yet")
 
 
-@pytest.mark.parametrize("name", sorted(POINTS))
+@pytest.mark.parametrize("name", NUMPY_EXERCISES)
 def test_check_names_begin_with_their_function_and_some_are_hidden(name):
     ex = exercises.get(name)
     for function in ex.functions:
@@ -60,7 +51,7 @@ def test_check_names_begin_with_their_function_and_some_are_hidden(name):
     assert any(c.hidden for c in ex.checks) and any(not c.hidden for c in ex.checks)
 
 
-@pytest.mark.parametrize("name", sorted(POINTS))
+@pytest.mark.parametrize("name", NUMPY_EXERCISES)
 def test_docstring_examples_of_the_reference_hold(name):
     ref = load_reference(name)
     functions = [v for v in vars(ref.namespace).values() if inspect.isfunction(v) and v.__doc__]

@@ -18,7 +18,7 @@ import pytest
 from autograder import exercises
 
 ROOT = Path(__file__).resolve().parent.parent
-KERAS_EXERCISES = [n for n in exercises.available() if exercises.get(n).uses_keras]
+KERAS_EXERCISES = [n for n in exercises.available() if "keras" in exercises.get(n).resources.preload]
 
 pytest.importorskip("jax", reason="needs jax: pip install -e '.[jax]'")
 

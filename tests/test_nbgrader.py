@@ -33,13 +33,14 @@ from autograder.nbgrader import (
     END_HIDDEN,
     STDERR_NOISE,
     config_text,
-    fill_solutions,
     init_course,
     named_stub_preprocessors,
     source_notebook,
 )
 from autograder.release import BEGIN, END, solution_blocks
+from autograder.resources import KERAS, NUMPY, Resources
 from autograder.runner import check_file
+from helpers_nbgrader import fill_solutions
 
 ROOT = Path(__file__).resolve().parent.parent
 EXERCISES = [n for n in exercises.available() if (ROOT / "solutions" / f"{n}.py").exists()]
@@ -54,9 +55,9 @@ def build(name: str) -> nbformat.NotebookNode:
     return source_notebook(exercises.get(name), text)
 
 
-def tiny_exercise(uses_keras: bool = False) -> Exercise:
+def tiny_exercise(resources: Resources = NUMPY) -> Exercise:
     """An exercise of two functions, `double` (public + hidden checks) and `halve` (public)."""
-    ex = Exercise("ex09_tiny", "Tiny", ["double", "halve"], uses_keras=uses_keras)
+    ex = Exercise("ex09_tiny", "Tiny", ["double", "halve"], resources=resources)
     for name, points, hidden in [("double: ints", 2, False), ("double: floats", 1, True), ("halve: ints", 3, False)]:
         ex.check(name, points=points, hidden=hidden)(lambda ctx: None)
     return ex
@@ -196,7 +197,7 @@ def test_markers_nbgrader_would_misread_are_refused(edit, match):
 
 
 def test_keras_notebook_silences_tensorflow_before_any_import():
-    first = next(c for c in source_notebook(tiny_exercise(uses_keras=True), TINY).cells if c.cell_type == "code")
+    first = next(c for c in source_notebook(tiny_exercise(KERAS), TINY).cells if c.cell_type == "code")
     lines = first.source.split("\n")
     assert lines.index('os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # no TensorFlow C++ log lines on stderr') < (
         lines.index("import numpy as np")

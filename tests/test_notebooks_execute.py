@@ -16,12 +16,13 @@ import nbformat
 import pytest
 
 from autograder import exercises
+from autograder.reference import solution_path
 from autograder.release import split_cells, to_notebook
 
 pytestmark = pytest.mark.requires("nbclient", "ipykernel")
 
 ROOT = Path(__file__).resolve().parent.parent
-SOLUTIONS = [ROOT / "solutions" / f"{n}.py" for n in exercises.available()]
+SOLUTIONS = [solution_path(n) for n in exercises.available()]
 
 # image/png outputs per notebook: (filled with the reference, untouched)
 IMAGES = {

@@ -34,12 +34,13 @@ import numpy as np
 from autograder.checks import CheckFailed, Exercise
 from autograder.keras_verdicts import check_compiled, check_loss, describe_classifier
 from autograder.probes import probes_for
+from autograder.resources import KERAS
 
 EXERCISE = Exercise(
     "ex04_keras_cnn",
     "A CNN in Keras: build, compile and train it on digits",
     ["build_cnn"],
-    uses_keras=True,
+    resources=KERAS,
 )
 EXERCISE.probes.update(probes_for(EXERCISE.name))
 

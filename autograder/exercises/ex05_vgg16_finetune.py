@@ -22,13 +22,14 @@ import numpy as np
 
 from autograder.checks import ERROR, CheckFailed, Exercise, matches
 from autograder.probes import probes_for
+from autograder.resources import KERAS
 
 EXERCISE = Exercise(
     "ex05_vgg16_finetune",
     "Transfer learning: VGG16 preprocessing, a frozen base, fine-tuning block 5",
     ["vgg16_preprocess", "build_vgg16_classifier", "unfreeze_top_block"],
     numpy_only=["vgg16_preprocess"],
-    uses_keras=True,
+    resources=KERAS,
 )
 EXERCISE.probes.update(probes_for(EXERCISE.name))
 

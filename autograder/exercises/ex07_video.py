@@ -40,13 +40,14 @@ from autograder.checks import CheckFailed, Exercise
 from autograder.geometry import triple
 from autograder.keras_verdicts import check_compiled, check_loss, describe_classifier
 from autograder.probes import probes_for
+from autograder.resources import KERAS
 
 EXERCISE = Exercise(
     "ex07_video",
     "Video: Conv3D parameters, and a classifier of motion direction that uses time",
     ["conv3d_params", "build_video_classifier"],
     numpy_only=["conv3d_params"],
-    uses_keras=True,
+    resources=KERAS,
 )
 EXERCISE.probes.update(probes_for(EXERCISE.name))
 

@@ -11,7 +11,9 @@ out, runs out of memory or crashes the child costs its time limit once: the chil
 killed, the function's other checks get the same status at once (without running it
 again), and the next function starts a fresh child (the file is loaded again). Garbage
 sent back costs that check only. A file whose *loading* hangs or kills the child fails
-every check at once, after one time limit.
+every check at once, after one time limit. A submission's time in all is bounded too
+(`Budget.submission`, the exercise's `Resources.budget`): once it is spent, the check
+running is stopped and every later one reports TIMEOUT at once, saying so.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class Budget:
         memory_mb: memory the student's code may allocate.
         max_processes: processes and threads of the child's user (root only).
         max_file_mb: the largest file the child may write (a saved model, for Keras).
+        submission: seconds the whole submission may take, loading included (None: no bound).
     """
 
     timeout: float = 10.0
@@ -52,6 +55,7 @@ class Budget:
     memory_mb: int = 1024
     max_processes: int = 64
     max_file_mb: int = 64
+    submission: float | None = None
 
 
 class _Forward:
@@ -93,6 +97,8 @@ class IsolatedStudent(Student):
         self._source = source
         self._budget = budget
         self._left = budget.timeout
+        self._ends = None if budget.submission is None else time.monotonic() + budget.submission
+        self._spent: Unavailable | None = None  # the submission's budget ran out: every call fails at once
         self._pid: int | None = None
         self._sock = None
         self._broken: Unavailable | None = None  # loading failed: every call fails at once
@@ -166,9 +172,9 @@ class IsolatedStudent(Student):
         doc = {"op": "measure", "name": name, "id": secrets.token_hex(8),
                "params": protocol.encode(dict(params), blobs), "built": protocol.encode(built, blobs),
                "models": protocol.encode(models, blobs)}
-        deadline = time.monotonic() + 30 + self._budget.timeout
+        deadline = self._within_budget(time.monotonic() + 30 + self._budget.timeout)
         try:
-            ready, _ = protocol.receive(sock, protocol.Limits(max_bytes=2**20), time.monotonic() + 30)
+            ready, _ = protocol.receive(sock, protocol.Limits(max_bytes=2**20), min(deadline, time.monotonic() + 30))
             if "ready" not in ready:
                 raise GraderError(str(ready.get("fatal", "the measuring process did not start"))[:300])
             protocol.send(sock, doc, blobs, deadline)
@@ -176,7 +182,8 @@ class IsolatedStudent(Student):
             if reply.get("id") != doc["id"]:
                 raise protocol.ProtocolError("a reply to another request")
         except protocol.Deadline:
-            raise Unavailable(TIMEOUT, f"{subject} did not finish within {self._budget.timeout:g} s.") from None
+            raise self._out_of_budget(subject) or Unavailable(
+                TIMEOUT, f"{subject} did not finish within {self._budget.timeout:g} s.") from None
         except (protocol.PeerGone, protocol.ProtocolError) as err:
             raise Unavailable(ERROR, f"{subject} failed ({type(err).__name__}).") from None
         except GraderError as err:
@@ -235,7 +242,7 @@ class IsolatedStudent(Student):
             raise GraderError(str(ready["fatal"]))
         self.sandbox = [str(s) for s in ready.get("ready", [])]
         nonce = secrets.token_hex(8)
-        deadline = time.monotonic() + self._budget.load_timeout
+        deadline = self._within_budget(time.monotonic() + self._budget.load_timeout)
         request = {"op": "load", "name": self._filename, "id": nonce,
                    "functions": list(self._exercise.functions), "numpy_only": list(self._exercise.numpy_only)}
         try:
@@ -257,7 +264,7 @@ class IsolatedStudent(Student):
                 raise protocol.ProtocolError("a malformed load reply")
         except protocol.Deadline:
             self._stop()
-            self._broken = Unavailable(
+            self._broken = self._out_of_budget("loading your file") or Unavailable(
                 TIMEOUT,
                 f"loading your file did not finish within {self._budget.load_timeout:g} s. Code that runs "
                 "when the file is loaded (class bodies, default argument values, decorators) must not "
@@ -320,7 +327,7 @@ class IsolatedStudent(Student):
         self.close()
 
     def _answer(self, function: str, doc: dict, blobs: list[bytes], limits: protocol.Limits | None = None):
-        fault = self._faults.get(function)
+        fault = self._spent or self._out_of_budget() or self._faults.get(function)
         if fault is not None:  # it already timed out, ran out of memory or crashed: once is enough
             raise fault
         try:
@@ -348,7 +355,7 @@ class IsolatedStudent(Student):
         nonce = secrets.token_hex(8)
         doc["id"] = nonce
         started = time.monotonic()
-        deadline = started + max(self._left, 0.0)
+        deadline = self._within_budget(started + max(self._left, 0.0))
         try:
             protocol.send(self._sock, doc, blobs, deadline)
             reply, out = protocol.receive(self._sock, limits, deadline)
@@ -356,7 +363,7 @@ class IsolatedStudent(Student):
                 raise protocol.ProtocolError("a reply to another request")
         except protocol.Deadline:
             self._stop()
-            raise Unavailable(
+            raise self._out_of_budget(f"`{function}`") or Unavailable(
                 TIMEOUT,
                 f"`{function}` did not finish within {self._budget.timeout:g} s (the time limit per check). "
                 "Look for a loop that never ends or much more work than the inputs need.",
@@ -370,6 +377,33 @@ class IsolatedStudent(Student):
         finally:
             self._left -= time.monotonic() - started
         return self._read(function, reply, out, limits)
+
+    def _within_budget(self, deadline: float) -> float:
+        """`deadline`, or the end of the submission's budget when that comes first."""
+        return deadline if self._ends is None else min(deadline, self._ends)
+
+    def _out_of_budget(self, running: str = "") -> Unavailable | None:
+        """The TIMEOUT every check gets once the submission's budget is spent (None while it lasts).
+
+        Args:
+            running: what was stopped when the budget ran out ("`conv2d`"), for its own message.
+        """
+        if self._spent is None and self._ends is not None and time.monotonic() >= self._ends:
+            self._end_child()
+            total = f"{self._budget.submission:g} s"
+            self._spent = Unavailable(
+                TIMEOUT,
+                f"not run: this submission's time budget ({total} for all its checks) was spent. "
+                "Each check may take the time limit, but the whole file only its budget: look for "
+                "functions much slower than their inputs need (loops that wait, sleep or repeat work).",
+            )
+            if running:
+                return Unavailable(
+                    TIMEOUT,
+                    f"{running} was stopped: this submission's time budget ({total} for all its checks) "
+                    "ran out while it ran. Every check after it reports TIMEOUT without running.",
+                )
+        return self._spent
 
     def _read(self, function: str, reply: dict, out: list, limits: protocol.Limits = REPLIES):
         try:

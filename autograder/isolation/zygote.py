@@ -78,12 +78,14 @@ _SIGNALS = {
 
 
 def grader_paths() -> tuple[list[str], str | None]:
-    """What a child must never see (the `autograder` package, the solutions, the checkout), and
-    the checkout's folder when the grader runs from a clone (else None: an installed package)."""
+    """What a child must never see (the `autograder` package, the solutions, the checkout, the
+    plug-in folders of exercises), and the checkout's folder when the grader runs from a clone
+    (else None: an installed package)."""
+    from autograder import plugins
     from autograder.reference import solutions_dir  # here, in the grader: the zygote never imports it
 
     package = Path(__file__).resolve().parents[1]
-    paths = [str(package), os.path.realpath(solutions_dir())]
+    paths = [str(package), os.path.realpath(solutions_dir())] + [str(f) for f in plugins.folders()]
     checkout = package.parent
     if (checkout / "pyproject.toml").exists() or (checkout / ".git").exists():
         paths.append(str(checkout))
@@ -97,6 +99,7 @@ def grader_paths() -> tuple[list[str], str | None]:
 KEPT_ENVIRONMENT = (
     "PATH", "LANG", "LC_ALL", "LC_CTYPE", "HOME", "PYTHONPATH", "VIRTUAL_ENV", "LD_LIBRARY_PATH",
     "KERAS_BACKEND", "KERAS_HOME", "CUDA_VISIBLE_DEVICES", "CNNEX_GRADE_UID", "CNNEX_GRADE_DEBUG",
+    "CNNEX_EXERCISES",  # plug-in folders: the zygote imports their probes
 )  # fmt: skip
 
 
