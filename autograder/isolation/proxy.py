@@ -314,11 +314,7 @@ class IsolatedStudent(Student):
 
     def close(self) -> None:
         """Kill the child and everything it started."""
-        if self._pid is not None:
-            try:
-                self._stop()
-            except GraderError as err:
-                self.failure = self.failure or err
+        self._end_child()
 
     def __enter__(self):
         return self
