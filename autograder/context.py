@@ -264,9 +264,10 @@ class Context:
                 with np.errstate(all="ignore"), warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # a known mistake may overflow: not the student's noise
                     outs = [mutant.impl(*copy.deepcopy(args), **copy.deepcopy(kwargs)) for args, kwargs, _ in answers]
-            except Exception:
+                    reproduced = all(same(got, out) for (_, _, got), out in zip(answers, outs))
+            except Exception:  # a mutant that cannot run on these inputs (or be compared) names nothing
                 continue
-            if all(same(got, out) for (_, _, got), out in zip(answers, outs)):
+            if reproduced:
                 return mutant.diagnosis
         return ""
 
