@@ -241,3 +241,8 @@ def test_isolated_grading_costs_a_hang_one_time_limit(tmp_path):
     assert statuses[[c.name for c in FAST if c.hidden][0]] == "TIMEOUT"
     assert all(statuses[c.name] == PASSED for c in EXERCISE.checks_for(["conv3d_params"]))
     assert hangs["score"] == 3  # conv3d_params; the uncompiled model fails the rest
+
+
+def test_points_are_the_published_ones():
+    """Students and gradebooks see these totals: a change to them is a decision, not an accident."""
+    assert (EXERCISE.max_score(hidden=False), EXERCISE.max_score() - EXERCISE.max_score(hidden=False)) == (10, 2)

@@ -391,7 +391,7 @@ def _references(exercise: str, functions: list[str]) -> dict[str, str]:
 
     try:
         source = solution_path(exercise).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+    except (OSError, UnicodeDecodeError, UnknownExercise):  # a page rebuilt from another checkout's data
         return {}
     return reference_sources(source, functions)
 
