@@ -11,6 +11,8 @@ The engine's other parts live in their own modules and are re-exported here, so
 `outcomes` (statuses, `CheckFailed`, `Result`), `formatting` (signatures, shapes),
 `comparisons` (arrays with a tolerance, counts and shapes exactly), `student` (the
 `Student` contract), `context` (`Context`) and `running` (`run_check`, `run_checks`).
+Exercises also use `geometry` (`pair`, `pads`, `windows` for their plain implementations
+and mutants) and, for Keras classifiers, `keras_verdicts` and `keras_errors`.
 """
 
 from __future__ import annotations

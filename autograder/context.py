@@ -216,24 +216,31 @@ class Context:
         int_hint: str = INT_HINT,
         what: str | None = None,
         expected: Any = None,
+        hint: str = "",
+        oracle: Callable | None = None,
     ) -> list[Any]:
         """`exact` over several calls: every call first, then each answer is compared.
 
         A mistake is named only by a mutant that reproduces *every* answer, so one that
         happens to agree on the failing case alone is not blamed. `what` and `expected`
         apply to a single call.
+
+        Args:
+            hint: the hint for a wrong value when no mutant names the mistake.
+            oracle: computes the expected answer from the same arguments, instead of the
+                reference (an independent formula).
         """
+        oracle = oracle or (lambda *args, **kwargs: self.expected(function, *args, **kwargs))
         whats = [what or signature(function, args, kwargs, self._parameters(function)) for args, kwargs in calls]
         answers = [
             (args, kwargs, self.call(function, *args, what=shown, **kwargs))
             for (args, kwargs), shown in zip(calls, whats)
         ]
         for (args, kwargs, got), shown in zip(answers, whats):
-            want = self.expected(function, *args, **kwargs) if expected is None else expected
-            problem = exact_problem(got, want, int_hint)
+            problem = exact_problem(got, oracle(*args, **kwargs) if expected is None else expected, int_hint)
             if problem is not None:
-                detail, hint = problem
-                raise CheckFailed(shown, detail, self.diagnose_all(function, answers, reproduces) or hint)
+                detail, type_hint = problem
+                raise CheckFailed(shown, detail, self.diagnose_all(function, answers, reproduces) or type_hint or hint)
         return [got for _, _, got in answers]
 
     def diagnose(self, function: str, got: Any, args: tuple, kwargs: dict, same: Callable = matches) -> str:
@@ -257,9 +264,10 @@ class Context:
                 with np.errstate(all="ignore"), warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # a known mistake may overflow: not the student's noise
                     outs = [mutant.impl(*copy.deepcopy(args), **copy.deepcopy(kwargs)) for args, kwargs, _ in answers]
-            except Exception:
+                    reproduced = all(same(got, out) for (_, _, got), out in zip(answers, outs))
+            except Exception:  # a mutant that cannot run on these inputs (or be compared) names nothing
                 continue
-            if all(same(got, out) for (_, _, got), out in zip(answers, outs)):
+            if reproduced:
                 return mutant.diagnosis
         return ""
 

@@ -34,6 +34,19 @@ def pair(value: Any) -> tuple[int, int]:
     raise ValueError(f"Expected an int or a pair of ints. Received: value={value!r}")
 
 
+def triple(value: Any) -> tuple[int, int, int]:
+    """`(t, h, w)` from an int or a triple of ints, as `keras.layers.Conv3D` reads `kernel_size`.
+
+    Raises:
+        ValueError: `value` is not an int or a triple of ints.
+    """
+    if _is_int(value):
+        return (int(value),) * 3
+    if isinstance(value, (tuple, list)) and len(value) == 3 and all(_is_int(v) for v in value):
+        return int(value[0]), int(value[1]), int(value[2])
+    raise ValueError(f"Expected an int or a triple of ints. Received: value={value!r}")
+
+
 def same_padding(n: int, k: int, s: int) -> tuple[int, int]:
     """Zeros `(before, after)` for `padding="same"`: `ceil(n / s)` outputs, the odd extra one after."""
     total = max((-(-n // s) - 1) * s + k - n, 0)

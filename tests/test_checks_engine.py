@@ -7,7 +7,7 @@ import types
 import numpy as np
 import pytest
 
-from autograder.checks import ERROR, PASSED, Exercise, InProcess, Student, run_check, run_checks
+from autograder.checks import ERROR, PASSED, Exercise, InProcess, Student, matches, run_check, run_checks
 from autograder.loading import load
 from autograder.student import as_student, modified_argument, snapshot
 
@@ -189,3 +189,19 @@ def test_the_modified_argument_is_named_by_its_parameter_or_its_position():
     nameless = types.SimpleNamespace(__call__=None)  # no __code__: positions only
     assert modified_argument(nameless, args, kwargs, before) == "argument 2"
     assert modified_argument(f, args, kwargs, snapshot(list(args) + list(kwargs.values()))) is None
+
+
+def test_a_mutant_that_raises_or_cannot_be_compared_names_nothing_and_the_next_one_is_tried():
+    ex = Exercise("ex99_demo", "demo", ["pair_sum"])
+    ex.mutant("pair_sum", "raises.", name="raises")(lambda x: 1 / 0)
+    ex.mutant("pair_sum", "not a tuple.", name="scalar")(lambda x: 3.0)
+    ex.mutant("pair_sum", "you added one.", name="plus_one")(lambda x: (x + 1, x + 1))
+
+    @ex.check("pair_sum: parts")
+    def _(ctx):
+        got = ctx.call("pair_sum", 2)
+        hint = ctx.diagnose("pair_sum", got[0], (2,), {}, same=lambda got, out: matches(got, out[0]))
+        ctx.expect(got[0] == 2, "pair_sum(2)[0] == 2", hint=hint)
+
+    (result,) = run_checks(ex, types.SimpleNamespace(pair_sum=lambda x: (x + 1, x)), None)
+    assert result.status == "failed" and result.mistake == "plus_one"

@@ -298,3 +298,8 @@ def test_float_of_an_array_bias_is_explained(tmp_path):
     (step,) = [r for r in report.results if r.function == "conv_single_step"]
     assert not step.passed and "bias=array (1, 1, 1)" in step.output
     assert "Add it as a number" in step.output
+
+
+def test_points_are_the_published_ones():
+    """Students and gradebooks see these totals: a change to them is a decision, not an accident."""
+    assert (EX.max_score(hidden=False), EX.max_score() - EX.max_score(hidden=False)) == (13, 5)

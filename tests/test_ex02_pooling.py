@@ -385,3 +385,8 @@ def test_every_check_fails_on_at_least_one_known_mistake(tmp_path):
         folder.mkdir()
         failed |= {r.name for r in failures(check_student(folder, "ex02", {function: source}, functions=[function]))}
     assert failed == {c.name for c in EX.checks}
+
+
+def test_points_are_the_published_ones():
+    """Students and gradebooks see these totals: a change to them is a decision, not an accident."""
+    assert (EX.max_score(hidden=False), EX.max_score() - EX.max_score(hidden=False)) == (14, 4)

@@ -410,3 +410,8 @@ def test_every_check_fails_on_at_least_one_known_mistake(tmp_path):
         report = check_student(folder, "ex03", MISTAKES[function, mutant], functions=[function])
         failed |= {r.name for r in failures(report)}
     assert sorted({c.name for c in EX.checks} - failed) == []
+
+
+def test_points_are_the_published_ones():
+    """Students and gradebooks see these totals: a change to them is a decision, not an accident."""
+    assert (EX.max_score(hidden=False), EX.max_score() - EX.max_score(hidden=False)) == (19, 4)

@@ -297,3 +297,8 @@ def test_a_network_without_convolution_earns_at_most_half_the_points():
     gated = [r for r in results if "counts only for a CNN" in r.output]
     assert {r.name for r in gated} >= {c.name for c in TRAINING}
     assert all("no convolution" in r.output and "Conv2D" in r.output for r in gated)  # the dense_only hint
+
+
+def test_points_are_the_published_ones():
+    """Students and gradebooks see these totals: a change to them is a decision, not an accident."""
+    assert (EXERCISE.max_score(hidden=False), EXERCISE.max_score() - EXERCISE.max_score(hidden=False)) == (9, 1)

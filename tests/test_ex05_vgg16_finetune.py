@@ -404,3 +404,8 @@ def test_imagenet_weights_offline_say_where_to_put_the_file(tmp_path):
     assert "~/.keras/models/" in message and "weights=None" in message
     assert "Received: weights='imagenet'" in message
     assert not target.exists()
+
+
+def test_points_are_the_published_ones():
+    """Students and gradebooks see these totals: a change to them is a decision, not an accident."""
+    assert (EXERCISE.max_score(hidden=False), EXERCISE.max_score() - EXERCISE.max_score(hidden=False)) == (12, 2)

@@ -549,3 +549,8 @@ def test_isolated_grading_of_hostile_submissions_costs_only_the_checks_they_hit(
             function, status = test["tags"]
             wanted = statuses.get(function, PASSED)
             assert status != PASSED if wanted == "not passed" else status == wanted, (name, test["name"], status)
+
+
+def test_points_are_the_published_ones():
+    """Students and gradebooks see these totals: a change to them is a decision, not an accident."""
+    assert (EX.max_score(hidden=False), EX.max_score() - EX.max_score(hidden=False)) == (18, 5)

@@ -76,7 +76,7 @@ def test_conv3d_params_every_check_fails_on_some_mistake_and_a_float_is_refused(
     assert failed == {c.name for c in EXERCISE.checks_for(["conv3d_params"])}
     source = PARAMS.replace("return int({expression})", "return float(k_t * k_h * k_w * input_channels * filters + filters)")
     report = check_student(tmp_path, "ex07", {"conv3d_params": source}, functions=["conv3d_params"])
-    assert "(float, not an int)" in failure_text(report)
+    assert "expected an int, got float" in failure_text(report)
 
 
 def test_conv3d_params_that_calls_keras_gets_policy_status(tmp_path):
@@ -241,3 +241,8 @@ def test_isolated_grading_costs_a_hang_one_time_limit(tmp_path):
     assert statuses[[c.name for c in FAST if c.hidden][0]] == "TIMEOUT"
     assert all(statuses[c.name] == PASSED for c in EXERCISE.checks_for(["conv3d_params"]))
     assert hangs["score"] == 3  # conv3d_params; the uncompiled model fails the rest
+
+
+def test_points_are_the_published_ones():
+    """Students and gradebooks see these totals: a change to them is a decision, not an accident."""
+    assert (EXERCISE.max_score(hidden=False), EXERCISE.max_score() - EXERCISE.max_score(hidden=False)) == (10, 2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from autograder.geometry import pads, pair, same_padding, windows
+from autograder.geometry import pads, pair, same_padding, triple, windows
 
 
 @pytest.mark.parametrize("value, expected", [(3, (3, 3)), (np.int64(2), (2, 2)), ((2, 5), (2, 5)),
@@ -38,3 +38,10 @@ def test_windows_count_and_first_start_for_valid_and_same():
     assert windows(7, 3, 2, "valid") == (3, 0)
     assert windows(7, 2, 2, "same") == (4, 0)  # total 1: the extra cell goes after
     assert windows(7, 3, 1, "same") == (7, -1)
+
+
+def test_triple_reads_an_int_or_three_ints_as_conv3d_and_refuses_the_rest():
+    assert triple(3) == (3, 3, 3) and triple((np.int64(2), 3, 5)) == (2, 3, 5)
+    for value in (True, (2, 3), (2, 3, 4.0), "3"):
+        with pytest.raises(ValueError, match="an int or a triple of ints"):
+            triple(value)

@@ -37,6 +37,7 @@ import functools
 import numpy as np
 
 from autograder.checks import CheckFailed, Exercise
+from autograder.geometry import triple
 from autograder.keras_verdicts import check_compiled, check_loss, describe_classifier
 from autograder.probes import probes_for
 from autograder.resources import KERAS
@@ -66,14 +67,10 @@ FUNCTION = "build_video_classifier"
 # --------------------------------------------------------------------------- conv3d_params
 
 
-def _triple(v):
-    return (int(v),) * 3 if np.isscalar(v) else tuple(int(n) for n in v)
-
-
 def _conv3d_count(kernel_size, input_channels, filters, use_bias=True, bias=True, time=True, channels=True,
                   int_squared=False):
-    kt, kh, kw = _triple(kernel_size)
-    if int_squared and np.isscalar(kernel_size):
+    kt, kh, kw = triple(kernel_size)
+    if int_squared and not isinstance(kernel_size, (tuple, list)):
         kt = 1
     weights = (kt if time else 1) * kh * kw * (input_channels if channels else 1) * filters
     return int(weights + (filters if (use_bias if bias is True else bias) else 0))
@@ -119,21 +116,9 @@ for _name, (_hint, _flags) in _PARAM_MUTANTS.items():
 
 def _counts(ctx, cases):
     """Compare every case with the formula; name the mutant that reproduces *all* the student's answers."""
-    answers = []
-    for args in cases:
-        what = f"conv3d_params({', '.join(repr(a) for a in args)})"
-        answers.append((what, ctx.call("conv3d_params", *args, what=what)))
-    for args, (what, got) in zip(cases, answers):
-        expected = _conv3d_count(*args)
-        if isinstance(got, bool) or not isinstance(got, (int, np.integer)) or got != expected:
-            hint = next(
-                (m.diagnosis for m in EXERCISE.mutants["conv3d_params"]
-                 if all(m.impl(*a) == g for a, (_, g) in zip(cases, answers))),
-                "return an int: `kt * kh * kw * C * F`, plus `F` biases when `use_bias`.",
-            )
-            detail = f"expected {expected}, got {got!r}" + (
-                "" if isinstance(got, (int, np.integer)) else f" ({type(got).__name__}, not an int)")
-            raise CheckFailed(what, detail, hint)
+    formula = "return an int: `kt * kh * kw * C * F`, plus `F` biases when `use_bias`."
+    ctx.exact_each("conv3d_params", [(args, {}) for args in cases], int_hint=formula, hint=formula,
+                   oracle=_conv3d_count)
 
 
 @EXERCISE.check("conv3d_params: a cubic kernel, one bias per filter", points=1)

@@ -297,11 +297,7 @@ class IsolatedStudent(Student):
         """Kill the children and everything they started."""
         self._measurer.close()
         self.failure = self.failure or self._measurer.failure
-        if self._pid is not None:
-            try:
-                self._stop()
-            except GraderError as err:
-                self.failure = self.failure or err
+        self._end_child()
 
     def __enter__(self):
         return self
