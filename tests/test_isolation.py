@@ -552,3 +552,12 @@ def test_a_machine_the_seccomp_filter_does_not_know_is_reported_not_a_crash(monk
     found, missing = zygote_server._detect({})
     assert found["seccomp"] is False
     assert any("seccomp" in line for line in missing)
+
+
+def test_sandboxed_children_compute_on_the_cpu_even_where_the_grader_sees_a_gpu(monkeypatch):
+    from autograder.isolation.zygote import clean_environment
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")
+    monkeypatch.setenv("JAX_PLATFORMS", "cuda")
+    env = clean_environment()
+    assert env["CUDA_VISIBLE_DEVICES"] == "" and env["JAX_PLATFORMS"] == "cpu"

@@ -70,18 +70,22 @@ def grader_paths() -> tuple[list[str], str | None]:
 
 
 # What the zygote's environment keeps of the grader's: how to find programs, libraries,
-# the locale, Keras' backend and GPUs. Nothing else (tokens, keys, passwords) ever
-# reaches the zygote's memory, so no child forked from it can find any of it.
+# the locale and Keras' backend. Nothing else (tokens, keys, passwords) ever reaches the
+# zygote's memory, so no child forked from it can find any of it.
 KEPT_ENVIRONMENT = (
     "PATH", "LANG", "LC_ALL", "LC_CTYPE", "HOME", "PYTHONPATH", "VIRTUAL_ENV", "LD_LIBRARY_PATH",
-    "KERAS_BACKEND", "KERAS_HOME", "CUDA_VISIBLE_DEVICES", "CNNEX_GRADE_UID", "CNNEX_GRADE_DEBUG",
+    "KERAS_BACKEND", "KERAS_HOME", "CNNEX_GRADE_UID", "CNNEX_GRADE_DEBUG",
     "CNNEX_EXERCISES",  # plug-in folders: the zygote imports their probes
 )  # fmt: skip
+# Sandboxed children compute on the CPU: a GPU driver maps far more address space than a
+# child's memory limit allows and opens device files the sandbox hides (on a GPU machine
+# JAX's CUDA backend was killed by SIGSEGV in every child). Grading's models are small.
+CPU_ONLY = {"CUDA_VISIBLE_DEVICES": "", "JAX_PLATFORMS": "cpu"}
 
 
 def clean_environment() -> dict[str, str]:
-    """The environment the zygote is started with: `KEPT_ENVIRONMENT` only."""
-    return {k: os.environ[k] for k in KEPT_ENVIRONMENT if k in os.environ}
+    """The environment the zygote is started with: `KEPT_ENVIRONMENT` only, and `CPU_ONLY`."""
+    return {**{k: os.environ[k] for k in KEPT_ENVIRONMENT if k in os.environ}, **CPU_ONLY}
 
 
 class Zygote:
