@@ -561,3 +561,16 @@ def test_sandboxed_children_compute_on_the_cpu_even_where_the_grader_sees_a_gpu(
     monkeypatch.setenv("JAX_PLATFORMS", "cuda")
     env = clean_environment()
     assert env["CUDA_VISIBLE_DEVICES"] == "" and env["JAX_PLATFORMS"] == "cpu"
+
+
+def test_an_ml_runtime_gets_address_space_for_its_threads_and_numpy_alone_does_not(monkeypatch):
+    import sys as _sys
+
+    from autograder.isolation import sandbox
+
+    monkeypatch.setattr(sandbox.os, "cpu_count", lambda: 16)
+    for name in ("jax", "tensorflow"):
+        monkeypatch.delitem(_sys.modules, name, raising=False)
+    assert sandbox.runtime_reserve_mb() == 0
+    monkeypatch.setitem(_sys.modules, "jax", object())
+    assert sandbox.runtime_reserve_mb() == 16 * sandbox.RESERVE_PER_CPU_MB  # 6 GB: ex04 on JAX needed 6-8 GB more
