@@ -78,8 +78,8 @@ KEPT_ENVIRONMENT = (
     "CNNEX_EXERCISES",  # plug-in folders: the zygote imports their probes
 )  # fmt: skip
 # Sandboxed children compute on the CPU: a GPU driver maps far more address space than a
-# child's memory limit allows and opens device files the sandbox hides (on a GPU machine
-# JAX's CUDA backend was killed by SIGSEGV in every child). Grading's models are small.
+# child's memory limit allows and opens device files the sandbox hides, so a child must not
+# try it. Grading's models are small (see `sandbox.runtime_reserve_mb` for the CPU runtimes).
 CPU_ONLY = {"CUDA_VISIBLE_DEVICES": "", "JAX_PLATFORMS": "cpu"}
 
 
