@@ -16,9 +16,9 @@ import tempfile
 from pathlib import Path
 
 from autograder import exercises
-from autograder.errors import GraderError
 from autograder.gradescope_bundle import SKIP_DIRS
 from autograder.reports.gradescope import results_json, write_results
+from autograder.submissions import MAX_MEMBER_BYTES
 
 
 def choose_submission(folder: Path, exercise: str) -> tuple[Path | None, list[Path]]:
@@ -67,20 +67,32 @@ def grade_submission(exercise: str, root: str | Path) -> dict:
         )
         write_results(target, doc)
         return doc
+    size = chosen.stat().st_size
+    if size > MAX_MEMBER_BYTES:
+        doc = zero_results(
+            name,
+            f"{chosen.name} is {size / 2**20:.0f} MB; the autograder reads files up to "
+            f"{MAX_MEMBER_BYTES // 2**20} MB. Clear the notebook's outputs (Edit -> Clear Outputs of All "
+            "Cells) and upload it again.",
+        )
+        write_results(target, doc)
+        return doc
     with tempfile.TemporaryDirectory(prefix="cnnex-grade-") as tmp:
-        grader = Grader(name, Options(jobs=1), [str((root / "submission").resolve()), str(target.parent)], tmp)
+        grader = None
         try:
+            grader = Grader(name, Options(jobs=1), [str((root / "submission").resolve()), str(target.parent)], tmp)
             report, sandbox = grader.contained(chosen)
             doc = gradescope_document(report)
             print(f"graded {chosen.name} in {report.execution_time:.1f} s; sandbox: {'; '.join(sandbox)}")
-        except GraderError as err:  # the isolation itself failed: the instructor's debug view says why
-            print(f"not graded: {err}")
+        except Exception as err:  # the grader itself failed: the instructor's debug view says why
+            print(f"not graded: {type(err).__name__}: {err}")
             doc = zero_results(
                 name,
                 f"The autograder could not grade {chosen.name}. Your instructor can see the details.",
             )
         finally:
-            grader.close()
+            if grader is not None:
+                grader.close()
     if others:
         note = f"Graded {chosen.relative_to(root / 'submission')}; also found: " + ", ".join(
             str(p.relative_to(root / "submission")) for p in others

@@ -9,7 +9,9 @@ every score stay in the grader's processes. For each submission it writes, atomi
     OUT/<name>/results.json    Gradescope's schema, hidden checks included
     OUT/<name>/feedback.html   readable feedback with hints (and training curves)
     OUT/<name>/grading.json    what was graded (file hash, grader version): the resume key; and
-                               what the class report keeps (`report`: anonymised code, measurements)
+                               the submission's record (`report`: every check's status, score
+                               and mistake, anonymised code, measurements), from which the
+                               gradebook and the class report are made
 
 and at the end `OUT/gradebook.csv` with one row per submission of this run, and the class
 report: `OUT/mistakes.csv`, `OUT/report_data.json`, `OUT/report.html` (see `reports.class_report`).
@@ -176,7 +178,10 @@ class _LazyReference:
         if name.startswith("_"):
             raise AttributeError(name)
         if self._loaded is None:
-            self._loaded = load_reference(self._exercise)
+            try:
+                self._loaded = load_reference(self._exercise)
+            except GraderError as err:  # no solutions here: the check that asked says it cannot compare
+                raise AttributeError(f"{name}: {err}") from None
         return getattr(self._loaded, name)
 
 

@@ -160,3 +160,29 @@ def test_the_bundled_project_builds_a_wheel_offline(bundle, tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "autograder/gradescope_bundle.py" in names and "cnnexercises/__init__.py" in names
     shutil.rmtree(tmp_path / "source")
+
+
+def test_a_submission_too_large_to_read_gets_zero_and_says_why(tmp_path, monkeypatch):
+    import autograder.gradescope_run as run
+
+    (tmp_path / "submission").mkdir()
+    (tmp_path / "submission" / "ex01_convolution.ipynb").write_text("{}" + " " * 2000)
+    monkeypatch.setattr(run, "MAX_MEMBER_BYTES", 1000)
+    doc = run.grade_submission("ex01", tmp_path)
+    assert doc["score"] == 0 and "Clear the notebook's outputs" in doc["tests"][0]["output"]
+    assert json.loads((tmp_path / "results" / "results.json").read_text())["score"] == 0
+
+
+def test_a_grader_that_fails_to_start_still_writes_results(tmp_path, monkeypatch):
+    import autograder.grading as grading
+    import autograder.gradescope_run as run
+
+    (tmp_path / "submission").mkdir()
+    (tmp_path / "submission" / "ex01_convolution.py").write_text("x = 1\n")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no sandbox here")
+
+    monkeypatch.setattr(grading, "Grader", broken)
+    doc = run.grade_submission("ex01", tmp_path)
+    assert doc["score"] == 0 and "could not grade ex01_convolution.py" in doc["tests"][0]["output"]

@@ -574,3 +574,19 @@ def test_an_ml_runtime_gets_address_space_for_its_threads_and_numpy_alone_does_n
     assert sandbox.runtime_reserve_mb() == 0
     monkeypatch.setitem(_sys.modules, "jax", object())
     assert sandbox.runtime_reserve_mb() == 16 * sandbox.RESERVE_PER_CPU_MB  # 6 GB: ex04 on JAX needed 6-8 GB more
+    monkeypatch.setattr(sandbox.os, "cpu_count", lambda: 128)
+    assert sandbox.runtime_reserve_mb() == 16 * sandbox.RESERVE_PER_CPU_MB  # bounded on big machines
+
+
+def test_what_checks_memoised_during_a_hidden_check_is_gone_before_a_public_one(monkeypatch):
+    from autograder.isolation.proxy import IsolatedStudent
+
+    student = object.__new__(IsolatedStudent)  # no child needed: begin_check's bookkeeping only
+    student.memo, student._saw_hidden, student._pid = {}, False, None
+    student._budget = type("B", (), {"timeout": 1.0})()
+    monkeypatch.setattr(IsolatedStudent, "_end_child", lambda self: None)
+    hidden, public = type("C", (), {"hidden": True})(), type("C", (), {"hidden": False})()
+    student.begin_check(hidden)
+    student.memo["trained"] = "computed on a hidden check's inputs"
+    student.begin_check(public)
+    assert student.memo == {}

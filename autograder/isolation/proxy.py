@@ -193,6 +193,7 @@ class IsolatedStudent(Student):
     def _fresh(self) -> None:
         """End the child before a public check (the next call forks a new one and loads the file again)."""
         self._saw_hidden = False
+        self.memo.clear()  # nothing a hidden check computed reaches a public one
         self._end_child()
 
     def _end_child(self) -> None:

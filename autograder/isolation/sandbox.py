@@ -197,20 +197,21 @@ def kill_user(uid: int) -> None:
 
 
 RESERVE_PER_CPU_MB = 384
+RESERVE_MAX_CPUS = 16
 
 
 def runtime_reserve_mb() -> int:
-    """Address space that a machine-learning runtime loaded in this process reserves when it
-    starts computing, on top of what the student's code may allocate.
+    """Address space added to the limit of a child in which TensorFlow or JAX is loaded.
 
-    TensorFlow and JAX size their thread pools (each thread with its stack and allocator
-    arenas) by the number of CPUs: with Keras on JAX on a 16-core machine, grading ex04's
-    reference died by SIGSEGV under 4,096 and 6,144 MB of address space and passed under
-    8,192 MB. The reserve is address space, not memory the student can fill unnoticed:
-    a runtime's reservations are mostly never touched.
+    Both size their thread pools (each thread with its stack and allocator arenas) by the
+    number of CPUs, and reserve that address space when they start computing: with Keras on
+    JAX on a 16-core machine, grading ex04's reference died by SIGSEGV under 4,096 and 6,144
+    MB of address space and passed under 8,192 MB. The limit is on address space, so the
+    student's code can use this reserve too: a Keras child runs under `memory_mb` plus at
+    most `RESERVE_PER_CPU_MB * RESERVE_MAX_CPUS` (6 GB), as the sandbox's protection line says.
     """
     if "jax" in sys.modules or "tensorflow" in sys.modules:
-        return RESERVE_PER_CPU_MB * (os.cpu_count() or 1)
+        return RESERVE_PER_CPU_MB * min(os.cpu_count() or 1, RESERVE_MAX_CPUS)
     return 0
 
 

@@ -1,14 +1,16 @@
 """What the class got wrong: the data of the instructors' class report, and its counts.
 
-While grading, each submission's `OUT/<name>/grading.json` gets a `report`: the anonymised
+While grading, each submission's `OUT/<name>/grading.json` gets a `report` (its record,
+`submission_record`): every check's status, score and recognised mistake; the anonymised
 source (see `snippets`; made by the child that parsed the file) of each function in which a
-check recognised a known mistake, which the page shows as an example of that mistake, and
-what the Keras checks measured
-(held-out accuracy, parameter count, training history). At the end of a batch,
-`finish` gathers the class into three files:
+check recognised a known mistake, which the page shows as an example of that mistake; and
+what the Keras checks measured (held-out accuracy, parameter count, training history). At
+the end of a batch, `finish` gathers the records (in memory; from `grading.json` for the
+submissions an earlier run graded) into three files:
 
     OUT/mistakes.csv       every check of every submission, with the mistake it recognised
-    OUT/report_data.json   the exercise, each submission's `report`, what was not graded
+    OUT/report_data.json   the exercise, each submission's code excerpts and measurements,
+                           what was not graded
     OUT/report.html        the page (`class_page`)
 
 `cnnex report DIR` rebuilds the page from the first two, and `cnnex gradebook merge`
