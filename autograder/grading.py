@@ -167,24 +167,6 @@ def already_graded(folder: Path, key: str) -> bool:
 # --------------------------------------------------------------------------- one submission
 
 
-class _LazyReference:
-    """The reference solution, loaded when a check first asks it for a function."""
-
-    def __init__(self, exercise: str):
-        self._exercise = exercise
-        self._loaded = None
-
-    def __getattr__(self, name: str):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if self._loaded is None:
-            try:
-                self._loaded = load_reference(self._exercise)
-            except GraderError as err:  # no solutions here: the check that asked says it cannot compare
-                raise AttributeError(f"{name}: {err}") from None
-        return getattr(self._loaded, name)
-
-
 class Grader:
     """Grades the submissions of one exercise, one at a time, each in a fresh sandboxed child.
 
@@ -198,10 +180,10 @@ class Grader:
     def __init__(self, exercise: str, options: Options, hide: list[str], out: str | Path):
         self.exercise = exercises.get(exercise)
         self.options = options.resolved(self.exercise)
-        # Checks that judge behaviour never call the reference; loading it would import what it
-        # imports (Keras: one TensorFlow import per grading process) for nothing.
+        # Checks that judge behaviour never call the reference (`reference_for` gives None);
+        # the others compare with the solution itself, never with recordings.
         behaviour = self.exercise.resources.oracle == BEHAVIOUR
-        self.reference = _LazyReference(self.exercise.name) if behaviour else load_reference(self.exercise.name)
+        self.reference = None if behaviour else load_reference(self.exercise.name)
         self.version = grader_version(self.exercise)
         self.hide = list(hide)
         self.out = Path(out)

@@ -58,11 +58,11 @@ def reference_for(exercise: str):
     from autograder import exercises
     from autograder.expected import Replay
 
+    if exercises.get(exercise).resources.oracle == BEHAVIOUR:
+        return None  # loading it would only import what it imports (Keras: TensorFlow)
     try:
         return load_reference(exercise)
     except GraderError as missing:
-        if exercises.get(exercise).resources.oracle == BEHAVIOUR:
-            return None
         try:
             return Replay(exercise)
         except GraderError:
